@@ -1,0 +1,58 @@
+//! The HTTP API (axum): `/healthz`, `/metrics`, and `/v1/...`. Handlers translate
+//! HTTP to service calls and back; they hold no business rules.
+
+mod error;
+mod ingest;
+mod metrics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: service::Service,
+    pub metrics: Arc<Metrics>,
+    /// The clock; injected so tests and handlers agree on time.
+    pub clock: Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>,
+}
+
+/// API limits and options.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Largest accepted request body (an uploaded recording plus metadata).
+    pub max_body_bytes: usize,
+}
+
+/// The router with every route.
+pub fn router(state: AppState, settings: &ApiSettings) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/v1/recordings", post(ingest::ingest))
+        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "route-not-found", "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "method not allowed on this endpoint")
+        })
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .with_state(state)
+}
+
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

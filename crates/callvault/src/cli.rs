@@ -1,0 +1,215 @@
+//! Command-line arguments (clap). The names are a contract: see DESIGN.md.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// callvault: records calls and governs recordings by policy.
+#[derive(Debug, Parser)]
+#[command(name = "callvault", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Data directory (catalog, encrypted objects, spool).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Key directory (master key, number-hash key, key store); outside the data directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub keys: Option<PathBuf>,
+    /// Configuration file (default: ./callvault.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: HTTP API (and, later, the SIPREC recorder and workers).
+    Serve(ServeArgs),
+    /// Create and configure tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Check, render and version policy files.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Import a recording made elsewhere (WAV + META.json); prints the new id.
+    Ingest(IngestArgs),
+    /// List, show, export and erase recordings.
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
+    /// Inspect and verify the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// HTTP listen address (default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub http_listen: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant bound to a policy file.
+    Create {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        policy: PathBuf,
+    },
+    /// Change a tenant's settings.
+    Set {
+        name: String,
+        /// Recording on or off (for tenant-opt-in policies).
+        #[arg(long)]
+        recording: Option<OnOff>,
+        /// Tenant-set retention, e.g. "2 years", "90 days".
+        #[arg(long, value_name = "DURATION")]
+        retention: Option<String>,
+        /// The organisation's own numbers.
+        #[arg(long, value_delimiter = ',', value_name = "N,...")]
+        service_numbers: Option<Vec<String>>,
+        /// Agent SIP URIs or domains.
+        #[arg(long, value_delimiter = ',', value_name = "P,...")]
+        agent_pattern: Option<Vec<String>>,
+        /// Default country for national-format numbers (ISO 3166, e.g. GB, FI).
+        #[arg(long, value_name = "CC")]
+        country: Option<String>,
+        /// This tenant is the provider recording its own lines (TO-OWNLINES).
+        #[arg(long)]
+        provider: Option<OnOff>,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant with its policy versions and review status.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file; errors name file:line and field.
+    Check {
+        file: PathBuf,
+        /// Judge the review date against this time instead of now (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+    },
+    /// Print a policy as a readable notice (Markdown).
+    Render { file: PathBuf },
+    /// Record a new version of a tenant's policy.
+    Update { tenant: String, file: PathBuf },
+    /// List a tenant's policy versions.
+    Versions {
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the text of one stored version.
+    Show { tenant: String, version: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The WAV file.
+    pub audio: PathBuf,
+    #[arg(long)]
+    pub tenant: String,
+    /// Metadata JSON (direction, started_at, customer_number, service_number, agent, purposes, consent, participants).
+    #[arg(long, value_name = "META.json")]
+    pub meta: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    Wav,
+    WavStereo,
+    Ogg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordingsCommand {
+    /// List recordings (newest first).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Search by the customer's number (needs --tenant, --purpose and --reason).
+        #[arg(long, value_name = "NUMBER")]
+        customer_number: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Started at or after (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        from: Option<String>,
+        /// Started at or before (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one recording's register entry.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decrypt, verify and write a recording's audio as WAV.
+    Export {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// One of the purposes of the recording's policy.
+        #[arg(long)]
+        purpose: String,
+        /// Why this read is needed (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_enum, default_value = "wav")]
+        format: ExportFormatArg,
+        /// Only this stream (by label).
+        #[arg(long, value_name = "LABEL")]
+        stream: Option<String>,
+    },
+    /// Erase a recording now (crypto-shred; a tombstone remains).
+    Erase {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the hash chain of the audit log.
+    Verify,
+    /// Print audit events as JSON lines.
+    Export {
+        /// From this time (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        from: Option<String>,
+        /// Up to this time (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        to: Option<String>,
+    },
+}

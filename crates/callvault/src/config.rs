@@ -1,0 +1,115 @@
+//! Configuration: `callvault.toml` (raw, documented field by field in README.md),
+//! validated once into [`Settings`], with command-line flags taking precedence.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub storage: RawStorage,
+    #[serde(default)]
+    pub http: RawHttp,
+    #[serde(default)]
+    pub vault: RawVault,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub data_dir: Option<PathBuf>,
+    pub keys_dir: Option<PathBuf>,
+    /// Region of the object store, checked against each policy's residency rule.
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+    pub max_upload_mb: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVault {
+    pub chunk_ms: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub level: Option<String>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    pub region: Option<String>,
+    pub http_listen: SocketAddr,
+    pub max_upload_bytes: usize,
+    pub chunk_ms: u32,
+    pub log_level: Option<String>,
+}
+
+pub const DEFAULT_CONFIG_FILE: &str = "callvault.toml";
+
+impl Settings {
+    /// Reads the config file (explicit, or `./callvault.toml` when present) and applies flags.
+    pub fn load(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let raw = match &global.config {
+            Some(file) => read_config(file)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => read_config(Path::new(DEFAULT_CONFIG_FILE))?,
+            None => RawConfig::default(),
+        };
+        let data_dir = global.data.clone().or(raw.storage.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let keys_dir = global.keys.clone().or(raw.storage.keys_dir).unwrap_or_else(|| PathBuf::from("./keys"));
+        let listen = raw.http.listen.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let http_listen = listen.parse().with_context(|| format!("http.listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
+        let max_upload_mb = raw.http.max_upload_mb.unwrap_or(512);
+        if !(1..=8192).contains(&max_upload_mb) {
+            bail!("http.max_upload_mb: must be between 1 and 8192");
+        }
+        let chunk_ms = raw.vault.chunk_ms.unwrap_or(1000);
+        if !(20..=1000).contains(&chunk_ms) {
+            bail!("vault.chunk_ms: must be between 20 and 1000");
+        }
+        if let Some(region) = &raw.storage.region
+            && (region.is_empty() || !region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        {
+            bail!("storage.region: {region:?} must be lowercase letters, digits and '-' (e.g. uk, eu-eea)");
+        }
+        Ok(Settings {
+            data_dir,
+            keys_dir,
+            region: raw.storage.region,
+            http_listen,
+            max_upload_bytes: (max_upload_mb * 1024 * 1024) as usize,
+            chunk_ms,
+            log_level: raw.log.level,
+        })
+    }
+
+    pub fn service_settings(&self) -> service::ServiceSettings {
+        service::ServiceSettings { storage_region: self.region.clone(), chunk_ms: self.chunk_ms }
+    }
+}
+
+fn read_config(file: &Path) -> anyhow::Result<RawConfig> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read config file {}", file.display()))?;
+    toml::from_str(&text).map_err(|err| {
+        let line = err.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(0);
+        anyhow::anyhow!("{}:{line}: {}", file.display(), err.message())
+    })
+}

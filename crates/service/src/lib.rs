@@ -1,0 +1,138 @@
+//! The application service: the operations of callvault (tenants, policies, ingest,
+//! listing, export, erasure), wiring the pure policy and governance decisions to the
+//! vault. The CLI and the HTTP API both call this; neither holds business rules.
+//!
+//! Time is a parameter of every operation; only the binary reads the clock.
+
+mod error;
+mod ingest;
+mod recordings;
+mod tenants;
+pub mod wire;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use governance::{Actor, AuditEvent};
+use policy::Policy;
+
+pub use error::{ErrorKind, ServiceError};
+pub use recordings::{ExportFormat, ExportRequest, ExportedAudio, RecordingQuery};
+pub use tenants::TenantChange;
+
+/// Settings the service needs from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceSettings {
+    /// The region the object store is in (`uk`, `eu-eea`...), checked against
+    /// each policy's residency rule. `None`: not declared.
+    pub storage_region: Option<String>,
+    /// Plaintext bytes per encrypted chunk target: about this many milliseconds of audio.
+    pub chunk_ms: u32,
+}
+
+/// The running service over one vault.
+#[derive(Debug, Clone)]
+pub struct Service {
+    vault: vault::Vault,
+    settings: ServiceSettings,
+}
+
+impl Service {
+    /// Opens the data and key directories.
+    pub async fn open(data_dir: &Path, keys_dir: &Path, settings: ServiceSettings) -> Result<Self, ServiceError> {
+        let vault = vault::Vault::open(data_dir, keys_dir).await?;
+        Ok(Service { vault, settings })
+    }
+
+    pub fn vault(&self) -> &vault::Vault {
+        &self.vault
+    }
+
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.settings
+    }
+
+    pub async fn close(&self) {
+        self.vault.close().await;
+    }
+
+    /// Appends to the audit chain.
+    pub async fn audit(&self, event: AuditEvent) -> Result<(), ServiceError> {
+        self.vault.catalog().append_audit(&event).await?;
+        Ok(())
+    }
+
+    /// Verifies the audit chain: every event commits to the previous one. Returns the
+    /// number of events, or the first bad one.
+    pub async fn verify_audit(&self) -> Result<usize, ServiceError> {
+        let events = self.vault.catalog().audit_events().await?;
+        let mut prev = governance::GENESIS_HASH.to_owned();
+        for (i, stored) in events.iter().enumerate() {
+            let expected_seq = i as i64 + 1;
+            if stored.seq != expected_seq || stored.prev_hash != prev || governance::chain_hash(&prev, &stored.event) != stored.hash {
+                return Err(ServiceError::new(
+                    ErrorKind::Integrity,
+                    "audit-chain-broken",
+                    format!("audit chain broken at event {expected_seq}"),
+                ));
+            }
+            prev = stored.hash.clone();
+        }
+        Ok(events.len())
+    }
+
+    /// Start-up recovery of recordings left open by a crash before `started_before`.
+    pub async fn recover(&self, started_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<vault::RecoveryReport, ServiceError> {
+        let report = self.vault.recover(started_before, now).await?;
+        for id in &report.recovered {
+            self.audit(AuditEvent::new(now, "system", "recording.recovery-seal", governance::Outcome::Done).recording(id)).await?;
+        }
+        for id in &report.discarded {
+            self.audit(AuditEvent::new(now, "system", "recording.discard-incomplete", governance::Outcome::Done).recording(id)).await?;
+        }
+        Ok(report)
+    }
+
+    /// Checks the store's region against a policy's residency rule (WEBEO-UK, POSTI-EEA).
+    pub fn check_residency(&self, policy: &Policy) -> Result<(), ServiceError> {
+        let allowed = &policy.residency.regions;
+        if allowed.is_empty() {
+            return Ok(());
+        }
+        match &self.settings.storage_region {
+            Some(region) if allowed.contains(region) => Ok(()),
+            Some(region) => Err(ServiceError {
+                kind: ErrorKind::Refused,
+                code: "residency-violation".into(),
+                message: format!(
+                    "policy {} allows storage only in {}, and the object store is in {region:?}",
+                    policy.policy.id,
+                    allowed.join(", ")
+                ),
+                rule: Some("residency.regions".into()),
+            }),
+            None => Err(ServiceError {
+                kind: ErrorKind::Refused,
+                code: "residency-undeclared".into(),
+                message: format!(
+                    "policy {} allows storage only in {}; declare the object store's region ([storage] region in callvault.toml)",
+                    policy.policy.id,
+                    allowed.join(", ")
+                ),
+                rule: Some("residency.regions".into()),
+            }),
+        }
+    }
+
+    /// Parses the stored text of a tenant's policy version.
+    pub(crate) fn parse_stored_policy(record: &vault::PolicyVersionRecord) -> Result<Policy, ServiceError> {
+        policy::parse_policy(&record.source_file, &record.source_text).map_err(|err| {
+            ServiceError::new(ErrorKind::Integrity, "policy-stored-invalid", format!("stored policy no longer validates: {err}"))
+        })
+    }
+
+    /// The actor name for audit entries.
+    pub(crate) fn actor_name(actor: &Actor) -> String {
+        actor.name()
+    }
+}

@@ -1,0 +1,564 @@
+//! The catalog database (SQLite by default): tenants, policy versions, recordings,
+//! participants, streams, tombstones and the audit chain. Portable SQL only.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use uuid::Uuid;
+
+use crate::error::VaultError;
+use crate::records::*;
+
+/// Timestamps are stored as fixed-width RFC 3339 UTC text so that they sort.
+pub fn ts(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_ts(text: &str) -> Result<DateTime<Utc>, VaultError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| VaultError::Corrupt(format!("bad timestamp {text:?} in catalog")))
+}
+
+fn parse_opt_ts(text: Option<String>) -> Result<Option<DateTime<Utc>>, VaultError> {
+    text.as_deref().map(parse_ts).transpose()
+}
+
+fn json_list(text: &str) -> Result<Vec<String>, VaultError> {
+    serde_json::from_str(text).map_err(|_| VaultError::Corrupt("bad JSON list in catalog".into()))
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("strings serialise")
+}
+
+/// The catalog.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pool: SqlitePool,
+}
+
+impl Catalog {
+    /// Opens (creating and migrating) the catalog file.
+    pub async fn open(file: &Path) -> Result<Self, VaultError> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/catalog").run(&pool).await?;
+        Ok(Catalog { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- tenants and policy versions -------------------------------------------------
+
+    /// Creates a tenant with its first (active) policy version.
+    pub async fn create_tenant(&self, tenant: &TenantRecord, policy: &PolicyVersionRecord) -> Result<(), VaultError> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM tenants WHERE name = ?").bind(&tenant.name).fetch_optional(&mut *tx).await?;
+        if exists.is_some() {
+            return Err(VaultError::Conflict(format!("tenant {:?} already exists", tenant.name)));
+        }
+        sqlx::query(
+            "INSERT INTO tenants (name, policy_id, recording_enabled, retention, service_numbers, agent_patterns, country, provider, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&tenant.name)
+        .bind(&tenant.policy_id)
+        .bind(tenant.recording_enabled)
+        .bind(&tenant.retention)
+        .bind(to_json(&tenant.service_numbers))
+        .bind(to_json(&tenant.agent_patterns))
+        .bind(&tenant.country)
+        .bind(tenant.provider)
+        .bind(ts(tenant.created_at))
+        .execute(&mut *tx)
+        .await?;
+        insert_policy_version(&mut tx, policy).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn update_tenant(&self, tenant: &TenantRecord) -> Result<(), VaultError> {
+        let done = sqlx::query(
+            "UPDATE tenants SET recording_enabled = ?, retention = ?, service_numbers = ?, agent_patterns = ?, country = ?, provider = ?
+             WHERE name = ?",
+        )
+        .bind(tenant.recording_enabled)
+        .bind(&tenant.retention)
+        .bind(to_json(&tenant.service_numbers))
+        .bind(to_json(&tenant.agent_patterns))
+        .bind(&tenant.country)
+        .bind(tenant.provider)
+        .bind(&tenant.name)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(VaultError::NotFound(format!("tenant {:?}", tenant.name)));
+        }
+        Ok(())
+    }
+
+    pub async fn tenant(&self, name: &str) -> Result<TenantRecord, VaultError> {
+        let row = sqlx::query("SELECT * FROM tenants WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
+        tenant_from_row(&row)
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<TenantRecord>, VaultError> {
+        let rows = sqlx::query("SELECT * FROM tenants ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter().map(tenant_from_row).collect()
+    }
+
+    /// Adds a new version; when `state` is active the previous active one is superseded.
+    pub async fn add_policy_version(&self, mut record: PolicyVersionRecord) -> Result<i64, VaultError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM policy_versions WHERE tenant = ?")
+            .bind(&record.tenant)
+            .fetch_one(&mut *tx)
+            .await?;
+        let Some(max) = max else {
+            return Err(VaultError::NotFound(format!("tenant {:?}", record.tenant)));
+        };
+        record.version = max + 1;
+        if record.state == PolicyVersionState::Active {
+            sqlx::query("UPDATE policy_versions SET state = 'superseded' WHERE tenant = ? AND state = 'active'")
+                .bind(&record.tenant)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_policy_version(&mut tx, &record).await?;
+        tx.commit().await?;
+        Ok(record.version)
+    }
+
+    pub async fn active_policy(&self, tenant: &str) -> Result<PolicyVersionRecord, VaultError> {
+        let row = sqlx::query("SELECT * FROM policy_versions WHERE tenant = ? AND state = 'active'")
+            .bind(tenant)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| VaultError::NotFound(format!("tenant {tenant:?}")))?;
+        policy_from_row(&row)
+    }
+
+    pub async fn policy_version(&self, tenant: &str, version: i64) -> Result<PolicyVersionRecord, VaultError> {
+        let row = sqlx::query("SELECT * FROM policy_versions WHERE tenant = ? AND version = ?")
+            .bind(tenant)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| VaultError::NotFound(format!("policy version {version} of tenant {tenant:?}")))?;
+        policy_from_row(&row)
+    }
+
+    pub async fn policy_versions(&self, tenant: &str) -> Result<Vec<PolicyVersionRecord>, VaultError> {
+        let rows = sqlx::query("SELECT * FROM policy_versions WHERE tenant = ? ORDER BY version")
+            .bind(tenant)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    // ---- recordings ------------------------------------------------------------------
+
+    /// Inserts a recording in state `writing` with its parties and streams.
+    pub async fn insert_writing(&self, entry: &RecordingEntry) -> Result<(), VaultError> {
+        let r = &entry.recording;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO recordings (id, tenant, policy_version, state, source, direction, started_at, ended_at, duration_ms,
+                service_number, customer_number, customer_number_hash, customer_name, agent, purposes, legal_basis, consent,
+                retain_until, notes, created_at, sealed_at)
+             VALUES (?, ?, ?, 'writing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        )
+        .bind(r.id.to_string())
+        .bind(&r.tenant)
+        .bind(r.policy_version)
+        .bind(r.source.as_str())
+        .bind(&r.direction)
+        .bind(ts(r.started_at))
+        .bind(r.ended_at.map(ts))
+        .bind(r.duration_ms)
+        .bind(&r.service_number)
+        .bind(&r.customer_number)
+        .bind(&r.customer_number_hash)
+        .bind(&r.customer_name)
+        .bind(&r.agent)
+        .bind(to_json(&r.purposes))
+        .bind(&r.legal_basis)
+        .bind(r.consent.to_string())
+        .bind(ts(r.retain_until))
+        .bind(to_json(&r.notes))
+        .bind(ts(r.created_at))
+        .execute(&mut *tx)
+        .await?;
+        for p in &entry.participants {
+            sqlx::query("INSERT INTO participants (recording_id, idx, role, name, number, number_hash) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(r.id.to_string())
+                .bind(p.idx)
+                .bind(&p.role)
+                .bind(&p.name)
+                .bind(&p.number)
+                .bind(&p.number_hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for s in &entry.streams {
+            sqlx::query(
+                "INSERT INTO streams (recording_id, idx, label, participant, codec, sample_rate, object_path, chunks, audio_bytes, packets_lost, seal)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(r.id.to_string())
+            .bind(s.idx)
+            .bind(&s.label)
+            .bind(s.participant)
+            .bind(&s.codec)
+            .bind(s.sample_rate)
+            .bind(&s.object_path)
+            .bind(s.chunks)
+            .bind(s.audio_bytes)
+            .bind(s.packets_lost)
+            .bind(s.seal.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes a written recording visible: its streams' seals and its end, in one transaction.
+    pub async fn mark_sealed(
+        &self,
+        id: Uuid,
+        state: RecordingState,
+        ended_at: Option<DateTime<Utc>>,
+        duration_ms: Option<i64>,
+        streams: &[StreamRecord],
+        sealed_at: DateTime<Utc>,
+    ) -> Result<(), VaultError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE recordings SET state = ?, ended_at = COALESCE(?, ended_at), duration_ms = COALESCE(?, duration_ms), sealed_at = ?
+             WHERE id = ? AND state = 'writing'",
+        )
+        .bind(state.as_str())
+        .bind(ended_at.map(ts))
+        .bind(duration_ms)
+        .bind(ts(sealed_at))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(VaultError::Conflict(format!("recording {id} is not being written")));
+        }
+        for s in streams {
+            sqlx::query("UPDATE streams SET chunks = ?, audio_bytes = ?, packets_lost = ?, seal = ? WHERE recording_id = ? AND idx = ?")
+                .bind(s.chunks)
+                .bind(s.audio_bytes)
+                .bind(s.packets_lost)
+                .bind(s.seal.as_str())
+                .bind(id.to_string())
+                .bind(s.idx)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a recording that never became visible (failed or abandoned write).
+    pub async fn discard_writing(&self, id: Uuid) -> Result<(), VaultError> {
+        sqlx::query("DELETE FROM recordings WHERE id = ? AND state = 'writing'").bind(id.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Any recording, visible or not.
+    pub async fn entry(&self, id: Uuid) -> Result<RecordingEntry, VaultError> {
+        let row = sqlx::query("SELECT * FROM recordings WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| VaultError::NotFound(format!("recording {id}")))?;
+        let recording = recording_from_row(&row)?;
+        let participants = sqlx::query("SELECT * FROM participants WHERE recording_id = ? ORDER BY idx")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(ParticipantRecord {
+                    idx: row.try_get("idx")?,
+                    role: row.try_get("role")?,
+                    name: row.try_get("name")?,
+                    number: row.try_get("number")?,
+                    number_hash: row.try_get("number_hash")?,
+                })
+            })
+            .collect::<Result<Vec<_>, VaultError>>()?;
+        let streams = sqlx::query("SELECT * FROM streams WHERE recording_id = ? ORDER BY idx")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(stream_from_row)
+            .collect::<Result<Vec<_>, VaultError>>()?;
+        Ok(RecordingEntry { recording, participants, streams })
+    }
+
+    /// A visible (sealed or interrupted) recording.
+    pub async fn visible_entry(&self, id: Uuid) -> Result<RecordingEntry, VaultError> {
+        let entry = self.entry(id).await?;
+        if entry.recording.state == RecordingState::Writing {
+            return Err(VaultError::NotFound(format!("recording {id}")));
+        }
+        Ok(entry)
+    }
+
+    /// Visible recordings matching `filter`, newest first.
+    pub async fn list(&self, filter: &RecordingFilter) -> Result<Vec<RecordingRecord>, VaultError> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM recordings WHERE state <> 'writing'");
+        if let Some(tenant) = &filter.tenant {
+            q.push(" AND tenant = ").push_bind(tenant.clone());
+        }
+        if let Some(hash) = &filter.customer_number_hash {
+            q.push(" AND customer_number_hash = ").push_bind(hash.clone());
+        }
+        if let Some(from) = filter.from {
+            q.push(" AND started_at >= ").push_bind(ts(from));
+        }
+        if let Some(to) = filter.to {
+            q.push(" AND started_at <= ").push_bind(ts(to));
+        }
+        q.push(" ORDER BY started_at DESC, id");
+        if let Some(limit) = filter.limit {
+            q.push(" LIMIT ").push_bind(limit);
+        }
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(recording_from_row).collect()
+    }
+
+    /// Streams of several recordings at once (for listings).
+    pub async fn streams_of(&self, id: Uuid) -> Result<Vec<StreamRecord>, VaultError> {
+        sqlx::query("SELECT * FROM streams WHERE recording_id = ? ORDER BY idx")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(stream_from_row)
+            .collect()
+    }
+
+    /// Recordings still in state `writing` (for recovery at start-up).
+    pub async fn writing(&self) -> Result<Vec<RecordingRecord>, VaultError> {
+        let rows = sqlx::query("SELECT * FROM recordings WHERE state = 'writing' ORDER BY created_at").fetch_all(&self.pool).await?;
+        rows.iter().map(recording_from_row).collect()
+    }
+
+    /// Replaces a recording by its tombstone, in one transaction.
+    pub async fn replace_by_tombstone(&self, tombstone: &Tombstone) -> Result<(), VaultError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO tombstones (recording_id, tenant, policy_version, reason, erased_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(tombstone.recording_id.to_string())
+            .bind(&tombstone.tenant)
+            .bind(tombstone.policy_version)
+            .bind(&tombstone.reason)
+            .bind(ts(tombstone.erased_at))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recordings WHERE id = ?").bind(tombstone.recording_id.to_string()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn tombstone(&self, id: Uuid) -> Result<Option<Tombstone>, VaultError> {
+        let row = sqlx::query("SELECT * FROM tombstones WHERE recording_id = ?").bind(id.to_string()).fetch_optional(&self.pool).await?;
+        row.map(|row| {
+            Ok(Tombstone {
+                recording_id: id,
+                tenant: row.try_get("tenant")?,
+                policy_version: row.try_get("policy_version")?,
+                reason: row.try_get("reason")?,
+                erased_at: parse_ts(&row.try_get::<String, _>("erased_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Appends an event to the audit chain (serialised by an immediate transaction).
+    pub async fn append_audit(&self, event: &governance::AuditEvent) -> Result<StoredAuditEvent, VaultError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+        let (seq, prev_hash) = match last {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, governance::GENESIS_HASH.to_owned()),
+        };
+        let hash = governance::chain_hash(&prev_hash, event);
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor, action, outcome, tenant, recording_id, purpose, reason, detail, prev_hash, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(seq)
+        .bind(ts(event.at))
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(event.outcome.as_str())
+        .bind(&event.tenant)
+        .bind(&event.recording_id)
+        .bind(&event.purpose)
+        .bind(&event.reason)
+        .bind(event.detail.to_string())
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(StoredAuditEvent { seq, event: event.clone(), prev_hash, hash })
+    }
+
+    /// Every audit event in order.
+    pub async fn audit_events(&self) -> Result<Vec<StoredAuditEvent>, VaultError> {
+        let rows = sqlx::query("SELECT * FROM audit_events ORDER BY seq").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let outcome: String = row.try_get("outcome")?;
+                let detail: String = row.try_get("detail")?;
+                Ok(StoredAuditEvent {
+                    seq: row.try_get("seq")?,
+                    event: governance::AuditEvent {
+                        at: parse_ts(&row.try_get::<String, _>("at")?)?,
+                        actor: row.try_get("actor")?,
+                        action: row.try_get("action")?,
+                        outcome: serde_json::from_value(serde_json::Value::String(outcome))
+                            .map_err(|_| VaultError::Corrupt("bad audit outcome".into()))?,
+                        tenant: row.try_get("tenant")?,
+                        recording_id: row.try_get("recording_id")?,
+                        purpose: row.try_get("purpose")?,
+                        reason: row.try_get("reason")?,
+                        detail: serde_json::from_str(&detail).map_err(|_| VaultError::Corrupt("bad audit detail".into()))?,
+                    },
+                    prev_hash: row.try_get("prev_hash")?,
+                    hash: row.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_policy_version(tx: &mut sqlx::SqliteConnection, p: &PolicyVersionRecord) -> Result<(), VaultError> {
+    sqlx::query(
+        "INSERT INTO policy_versions (tenant, version, policy_id, document_version, source_file, source_text, sha256, state,
+            created_at, created_by, approved_at, approved_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&p.tenant)
+    .bind(p.version)
+    .bind(&p.policy_id)
+    .bind(&p.document_version)
+    .bind(&p.source_file)
+    .bind(&p.source_text)
+    .bind(&p.sha256)
+    .bind(p.state.as_str())
+    .bind(ts(p.created_at))
+    .bind(&p.created_by)
+    .bind(p.approved_at.map(ts))
+    .bind(&p.approved_by)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+fn tenant_from_row(row: &SqliteRow) -> Result<TenantRecord, VaultError> {
+    Ok(TenantRecord {
+        name: row.try_get("name")?,
+        policy_id: row.try_get("policy_id")?,
+        recording_enabled: row.try_get("recording_enabled")?,
+        retention: row.try_get("retention")?,
+        service_numbers: json_list(&row.try_get::<String, _>("service_numbers")?)?,
+        agent_patterns: json_list(&row.try_get::<String, _>("agent_patterns")?)?,
+        country: row.try_get("country")?,
+        provider: row.try_get("provider")?,
+        created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+fn policy_from_row(row: &SqliteRow) -> Result<PolicyVersionRecord, VaultError> {
+    let state: String = row.try_get("state")?;
+    Ok(PolicyVersionRecord {
+        tenant: row.try_get("tenant")?,
+        version: row.try_get("version")?,
+        policy_id: row.try_get("policy_id")?,
+        document_version: row.try_get("document_version")?,
+        source_file: row.try_get("source_file")?,
+        source_text: row.try_get("source_text")?,
+        sha256: row.try_get("sha256")?,
+        state: PolicyVersionState::parse(&state).ok_or_else(|| VaultError::Corrupt(format!("policy state {state:?}")))?,
+        created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+        created_by: row.try_get("created_by")?,
+        approved_at: parse_opt_ts(row.try_get("approved_at")?)?,
+        approved_by: row.try_get("approved_by")?,
+    })
+}
+
+fn recording_from_row(row: &SqliteRow) -> Result<RecordingRecord, VaultError> {
+    let id: String = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    let source: String = row.try_get("source")?;
+    let consent: String = row.try_get("consent")?;
+    Ok(RecordingRecord {
+        id: Uuid::parse_str(&id).map_err(|_| VaultError::Corrupt(format!("recording id {id:?}")))?,
+        tenant: row.try_get("tenant")?,
+        policy_version: row.try_get("policy_version")?,
+        state: RecordingState::parse(&state).ok_or_else(|| VaultError::Corrupt(format!("state {state:?}")))?,
+        source: RecordingSource::parse(&source).ok_or_else(|| VaultError::Corrupt(format!("source {source:?}")))?,
+        direction: row.try_get("direction")?,
+        started_at: parse_ts(&row.try_get::<String, _>("started_at")?)?,
+        ended_at: parse_opt_ts(row.try_get("ended_at")?)?,
+        duration_ms: row.try_get("duration_ms")?,
+        service_number: row.try_get("service_number")?,
+        customer_number: row.try_get("customer_number")?,
+        customer_number_hash: row.try_get("customer_number_hash")?,
+        customer_name: row.try_get("customer_name")?,
+        agent: row.try_get("agent")?,
+        purposes: json_list(&row.try_get::<String, _>("purposes")?)?,
+        legal_basis: row.try_get("legal_basis")?,
+        consent: serde_json::from_str(&consent).map_err(|_| VaultError::Corrupt("consent JSON".into()))?,
+        retain_until: parse_ts(&row.try_get::<String, _>("retain_until")?)?,
+        notes: json_list(&row.try_get::<String, _>("notes")?)?,
+        created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+        sealed_at: parse_opt_ts(row.try_get("sealed_at")?)?,
+    })
+}
+
+fn stream_from_row(row: &SqliteRow) -> Result<StreamRecord, VaultError> {
+    let seal: String = row.try_get("seal")?;
+    Ok(StreamRecord {
+        idx: row.try_get("idx")?,
+        label: row.try_get("label")?,
+        participant: row.try_get("participant")?,
+        codec: row.try_get("codec")?,
+        sample_rate: row.try_get("sample_rate")?,
+        object_path: row.try_get("object_path")?,
+        chunks: row.try_get("chunks")?,
+        audio_bytes: row.try_get("audio_bytes")?,
+        packets_lost: row.try_get("packets_lost")?,
+        seal: StreamSeal::parse(&seal).ok_or_else(|| VaultError::Corrupt(format!("seal {seal:?}")))?,
+    })
+}

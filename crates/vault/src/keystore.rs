@@ -1,0 +1,147 @@
+//! The key store: wrapped data keys (one per recording) under key-encryption keys
+//! (one per retention day) under the master key. Erasure deletes rows with
+//! `secure_delete` on and checkpoints the WAL, so the bytes are gone from disk.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
+
+use crate::crypto::{SecretKey, open_with_random_nonce, seal_with_random_nonce, unwrap_key, wrap_key};
+use crate::error::VaultError;
+use crate::keys::{KEYSTORE_FILE, KeyDirectory};
+
+const KEY_CHECK_PLAINTEXT: &[u8] = b"callvault key check v1";
+
+/// Opened key store.
+#[derive(Debug, Clone)]
+pub struct KeyStore {
+    pool: SqlitePool,
+    master: SecretKey,
+}
+
+impl KeyStore {
+    pub async fn open(keys: &KeyDirectory) -> Result<Self, VaultError> {
+        let file = keys.path().join(KEYSTORE_FILE);
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .pragma("secure_delete", "ON")
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations/keystore").run(&pool).await?;
+        restrict_permissions(&file)?;
+        let store = KeyStore { pool, master: keys.master().clone() };
+        store.check_master().await?;
+        Ok(store)
+    }
+
+    async fn check_master(&self) -> Result<(), VaultError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM key_check WHERE id = 1").fetch_optional(&self.pool).await?;
+        match row {
+            Some((value,)) => match open_with_random_nonce(&self.master, &value, b"key-check") {
+                Ok(plain) if plain == KEY_CHECK_PLAINTEXT => Ok(()),
+                _ => Err(VaultError::WrongMasterKey),
+            },
+            None => {
+                let value = seal_with_random_nonce(&self.master, KEY_CHECK_PLAINTEXT, b"key-check");
+                sqlx::query("INSERT INTO key_check (id, value) VALUES (1, ?)").bind(value).execute(&self.pool).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Creates and stores a fresh data key for `recording`, wrapped by the KEK of `day`.
+    pub async fn create_data_key(&self, recording: Uuid, day: NaiveDate) -> Result<SecretKey, VaultError> {
+        let mut tx = self.pool.begin().await?;
+        let day_text = day.to_string();
+        let existing: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT wrapped FROM keks WHERE day = ?").bind(&day_text).fetch_optional(&mut *tx).await?;
+        let kek = match existing {
+            Some((wrapped,)) => unwrap_key(&self.master, &wrapped, &kek_context(&day_text)).map_err(|_| VaultError::WrongMasterKey)?,
+            None => {
+                let kek = SecretKey::random();
+                sqlx::query("INSERT INTO keks (day, wrapped) VALUES (?, ?)")
+                    .bind(&day_text)
+                    .bind(wrap_key(&self.master, &kek, &kek_context(&day_text)))
+                    .execute(&mut *tx)
+                    .await?;
+                kek
+            }
+        };
+        let key = SecretKey::random();
+        sqlx::query("INSERT INTO data_keys (recording_id, kek_day, wrapped) VALUES (?, ?, ?)")
+            .bind(recording.to_string())
+            .bind(&day_text)
+            .bind(wrap_key(&kek, &key, &data_key_context(recording)))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// The data key of `recording`, or `KeyDestroyed` once it has been erased.
+    pub async fn data_key(&self, recording: Uuid) -> Result<SecretKey, VaultError> {
+        let row: Option<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT d.kek_day, d.wrapped, k.wrapped FROM data_keys d JOIN keks k ON k.day = d.kek_day WHERE d.recording_id = ?",
+        )
+        .bind(recording.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (day, wrapped_key, wrapped_kek) = row.ok_or(VaultError::KeyDestroyed(recording))?;
+        let kek = unwrap_key(&self.master, &wrapped_kek, &kek_context(&day)).map_err(|_| VaultError::WrongMasterKey)?;
+        unwrap_key(&kek, &wrapped_key, &data_key_context(recording))
+            .map_err(|_| VaultError::Integrity("wrapped data key failed authentication".into()))
+    }
+
+    /// Crypto-shreds one recording: its data key is deleted and the deletion forced to disk.
+    pub async fn destroy_data_key(&self, recording: Uuid) -> Result<bool, VaultError> {
+        let done = sqlx::query("DELETE FROM data_keys WHERE recording_id = ?")
+            .bind(recording.to_string())
+            .execute(&self.pool)
+            .await?;
+        self.checkpoint().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Destroys the KEK of `day` and every data key under it (retention day reached).
+    pub async fn destroy_day(&self, day: NaiveDate) -> Result<u64, VaultError> {
+        let mut tx = self.pool.begin().await?;
+        let keys = sqlx::query("DELETE FROM data_keys WHERE kek_day = ?").bind(day.to_string()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM keks WHERE day = ?").bind(day.to_string()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(keys.rows_affected())
+    }
+
+    async fn checkpoint(&self) -> Result<(), VaultError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn kek_context(day: &str) -> String {
+    format!("kek:{day}")
+}
+
+fn data_key_context(recording: Uuid) -> String {
+    format!("data-key:{recording}")
+}
+
+fn restrict_permissions(file: &Path) -> Result<(), VaultError> {
+    use std::os::unix::fs::PermissionsExt;
+    for path in [file.to_owned(), file.with_extension("sqlite-wal"), file.with_extension("sqlite-shm")] {
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}

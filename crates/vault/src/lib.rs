@@ -1,0 +1,153 @@
+//! The vault: catalog, encrypted objects, envelope keys, sealing, integrity,
+//! crypto-shredding and recovery. It stores and returns; it never decides who may
+//! read (a [`governance::ReadPermit`] is required to decrypt).
+
+mod catalog;
+mod crypto;
+mod error;
+mod keys;
+mod keystore;
+mod reader;
+mod records;
+mod recover;
+mod spool;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use uuid::Uuid;
+
+pub use catalog::{Catalog, ts};
+pub use crypto::{MAX_CHUNK_PLAINTEXT, SecretKey};
+pub use error::VaultError;
+pub use keys::KeyDirectory;
+pub use keystore::KeyStore;
+pub use reader::{StreamAudio, StreamTrailer};
+pub use records::*;
+pub use recover::RecoveryReport;
+pub use spool::SpoolWriter;
+pub use writer::RecordingWriter;
+
+/// Catalog file name inside the data directory.
+pub const CATALOG_FILE: &str = "catalog.sqlite";
+
+/// An opened vault over a data directory and a key directory.
+#[derive(Clone)]
+pub struct Vault {
+    catalog: Catalog,
+    keystore: KeyStore,
+    objects: Arc<dyn ObjectStore>,
+    spool_dir: PathBuf,
+    number_hash_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("spool_dir", &self.spool_dir).finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Opens the vault with the default local object store under `data/objects`.
+    pub async fn open(data_dir: &Path, keys_dir: &Path) -> Result<Self, VaultError> {
+        let objects_dir = data_dir.join("objects");
+        std::fs::create_dir_all(&objects_dir)?;
+        let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&objects_dir)?);
+        Self::open_with_store(data_dir, keys_dir, objects).await
+    }
+
+    /// Opens the vault over any object store.
+    pub async fn open_with_store(data_dir: &Path, keys_dir: &Path, objects: Arc<dyn ObjectStore>) -> Result<Self, VaultError> {
+        if keys_dir.starts_with(data_dir) {
+            return Err(VaultError::KeyDirectory(
+                "the key directory must be outside the data directory, so a backup of the data holds no key".into(),
+            ));
+        }
+        std::fs::create_dir_all(data_dir)?;
+        let spool_dir = data_dir.join("spool");
+        std::fs::create_dir_all(&spool_dir)?;
+        let keys = KeyDirectory::open_or_create(keys_dir)?;
+        let keystore = KeyStore::open(&keys).await?;
+        let catalog = Catalog::open(&data_dir.join(CATALOG_FILE)).await?;
+        Ok(Vault { catalog, keystore, objects, spool_dir, number_hash_key: keys.number_hash_key() })
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The key for hashing phone numbers (lives in the key directory).
+    pub fn number_hash_key(&self) -> [u8; 32] {
+        self.number_hash_key
+    }
+
+    pub async fn close(&self) {
+        self.catalog.close().await;
+        self.keystore.close().await;
+    }
+
+    /// Starts writing a recording: the row (state `writing`, invisible) and its data key,
+    /// wrapped by the key-encryption key of its retention day.
+    pub async fn begin(&self, entry: RecordingEntry) -> Result<RecordingWriter, VaultError> {
+        let id = entry.recording.id;
+        let day = entry.recording.retain_until.date_naive();
+        self.catalog.insert_writing(&entry).await?;
+        let key = match self.keystore.create_data_key(id, day).await {
+            Ok(key) => key,
+            Err(err) => {
+                self.catalog.discard_writing(id).await?;
+                return Err(err);
+            }
+        };
+        Ok(RecordingWriter::new(self.clone(), entry, key))
+    }
+
+    /// Crypto-shreds a recording: data key first (forced off disk), then objects,
+    /// then the catalog row is replaced by a tombstone without personal data.
+    pub async fn erase(&self, id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<Tombstone, VaultError> {
+        let entry = self.catalog.entry(id).await?;
+        self.keystore.destroy_data_key(id).await?;
+        for stream in &entry.streams {
+            self.delete_object(&stream.object_path).await?;
+        }
+        let _ = std::fs::remove_dir_all(self.spool_dir.join(id.to_string()));
+        let tombstone = Tombstone {
+            recording_id: id,
+            tenant: entry.recording.tenant.clone(),
+            policy_version: entry.recording.policy_version,
+            reason: reason.to_owned(),
+            erased_at: now,
+        };
+        self.catalog.replace_by_tombstone(&tombstone).await?;
+        Ok(tombstone)
+    }
+
+    pub(crate) fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
+    }
+
+    pub(crate) fn keystore(&self) -> &KeyStore {
+        &self.keystore
+    }
+
+    pub(crate) fn spool_dir(&self) -> &Path {
+        &self.spool_dir
+    }
+
+    async fn delete_object(&self, path: &str) -> Result<(), VaultError> {
+        match self.objects.delete(&ObjectPath::from(path)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// Where a stream's object lives in the store.
+pub fn object_path(tenant: &str, id: Uuid, stream: i64) -> String {
+    format!("{tenant}/{id}/{stream}.cvs")
+}

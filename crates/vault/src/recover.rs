@@ -1,0 +1,105 @@
+//! Start-up recovery: recordings left in state `writing` by a crash. Imports are
+//! discarded (they were never visible); live captures get an authenticated recovery
+//! seal on what their spool holds, and become visible as `interrupted`.
+
+use chrono::{DateTime, Utc};
+use object_store::path::Path as ObjectPath;
+use sha2::{Digest, Sha256};
+
+use crate::Vault;
+use crate::crypto::{ChunkReader, StreamBinding, seal_chunk, stream_header};
+use crate::error::VaultError;
+use crate::reader::StreamTrailer;
+use crate::records::{RecordingSource, RecordingState, StreamSeal};
+use crate::spool::spool_path;
+
+/// What recovery did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Imports that never completed, removed.
+    pub discarded: Vec<uuid::Uuid>,
+    /// Captures closed with a recovery seal.
+    pub recovered: Vec<uuid::Uuid>,
+}
+
+impl Vault {
+    /// Recovers every `writing` recording created before `started_before`.
+    /// Only the process that owns capture for this data directory may call it.
+    pub async fn recover(&self, started_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<RecoveryReport, VaultError> {
+        let mut report = RecoveryReport::default();
+        for recording in self.catalog().writing().await? {
+            if recording.created_at >= started_before {
+                continue;
+            }
+            let entry = self.catalog().entry(recording.id).await?;
+            let key = match (recording.source, self.keystore().data_key(recording.id).await) {
+                (RecordingSource::Capture, Ok(key)) => key,
+                _ => {
+                    let _ = self.keystore().destroy_data_key(recording.id).await;
+                    for stream in &entry.streams {
+                        self.delete_object(&stream.object_path).await?;
+                    }
+                    let _ = std::fs::remove_dir_all(self.spool_dir().join(recording.id.to_string()));
+                    self.catalog().discard_writing(recording.id).await?;
+                    report.discarded.push(recording.id);
+                    continue;
+                }
+            };
+            let mut streams = entry.streams.clone();
+            for stream in &mut streams {
+                if stream.seal != StreamSeal::Open {
+                    continue;
+                }
+                let binding = StreamBinding {
+                    recording_id: recording.id,
+                    stream_index: u32::try_from(stream.idx).map_err(|_| VaultError::Corrupt("stream index".into()))?,
+                };
+                let path = spool_path(self.spool_dir(), binding);
+                let spooled = std::fs::read(&path).unwrap_or_default();
+                let (object, trailer) = recovery_seal(&key, binding, &spooled);
+                self.objects().put(&ObjectPath::from(stream.object_path.as_str()), object.into()).await?;
+                stream.chunks = trailer.chunks as i64;
+                stream.audio_bytes = trailer.audio_bytes as i64;
+                stream.seal = StreamSeal::Recovered;
+            }
+            self.catalog()
+                .mark_sealed(recording.id, RecordingState::Interrupted, recording.ended_at, recording.duration_ms, &streams, now)
+                .await?;
+            let _ = std::fs::remove_dir_all(self.spool_dir().join(recording.id.to_string()));
+            report.recovered.push(recording.id);
+        }
+        Ok(report)
+    }
+}
+
+/// Keeps every chunk of `spooled` that verifies, in order, and closes the stream with
+/// an authenticated trailer that records the cut.
+fn recovery_seal(key: &crate::SecretKey, binding: StreamBinding, spooled: &[u8]) -> (Vec<u8>, StreamTrailer) {
+    let mut object = stream_header(binding);
+    let mut digest = Sha256::new();
+    let mut chunks = 0u64;
+    let mut audio_bytes = 0u64;
+    let mut dropped = spooled.len();
+    if let Ok(mut reader) = ChunkReader::new(key, binding, spooled) {
+        dropped = reader.remaining();
+        while let Ok(Some(chunk)) = reader.next_chunk() {
+            if chunk.last {
+                break;
+            }
+            seal_chunk(key, binding, chunks, false, &chunk.plaintext, &mut object);
+            digest.update(&chunk.plaintext);
+            chunks += 1;
+            audio_bytes += chunk.plaintext.len() as u64;
+            dropped = reader.remaining();
+        }
+    }
+    let trailer = StreamTrailer {
+        seal: StreamSeal::Recovered.as_str().into(),
+        chunks,
+        audio_bytes,
+        sha256: hex::encode(digest.finalize()),
+        cut: Some(format!("process stopped; {dropped} unverifiable spool bytes dropped after chunk {chunks}")),
+    };
+    seal_chunk(key, binding, chunks, true, &trailer.to_bytes(), &mut object);
+    (object, trailer)
+}

@@ -1,0 +1,117 @@
+//! Writing one recording: encrypted stream objects, then the seal that makes it visible.
+
+use chrono::{DateTime, Utc};
+use object_store::path::Path as ObjectPath;
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, seal_chunk, stream_header};
+use crate::error::VaultError;
+use crate::reader::StreamTrailer;
+use crate::records::{RecordingEntry, RecordingState, StreamSeal};
+use crate::spool::SpoolWriter;
+use crate::Vault;
+
+/// A recording being written. Dropping it without `seal` leaves a `writing` row that
+/// start-up recovery discards (ingest) or closes with a recovery seal (capture).
+pub struct RecordingWriter {
+    vault: Vault,
+    entry: RecordingEntry,
+    key: SecretKey,
+}
+
+impl RecordingWriter {
+    pub(crate) fn new(vault: Vault, entry: RecordingEntry, key: SecretKey) -> Self {
+        RecordingWriter { vault, entry, key }
+    }
+
+    pub fn id(&self) -> uuid::Uuid {
+        self.entry.recording.id
+    }
+
+    fn binding(&self, idx: i64) -> Result<StreamBinding, VaultError> {
+        let stream_index = u32::try_from(idx).map_err(|_| VaultError::Corrupt(format!("stream index {idx}")))?;
+        Ok(StreamBinding { recording_id: self.id(), stream_index })
+    }
+
+    fn stream_position(&self, idx: i64) -> Result<usize, VaultError> {
+        self.entry
+            .streams
+            .iter()
+            .position(|s| s.idx == idx)
+            .ok_or_else(|| VaultError::NotFound(format!("stream {idx} of recording {}", self.id())))
+    }
+
+    /// Encrypts a whole stream (import path) in chunks of `chunk_bytes` and stores it.
+    pub async fn put_stream(&mut self, idx: i64, audio: &[u8], chunk_bytes: usize) -> Result<(), VaultError> {
+        let pos = self.stream_position(idx)?;
+        let binding = self.binding(idx)?;
+        let chunk_bytes = chunk_bytes.clamp(1, MAX_CHUNK_PLAINTEXT);
+        let chunks = audio.len().div_ceil(chunk_bytes);
+        let mut object = Vec::with_capacity(audio.len() + (chunks + 2) * 20 + 200);
+        object.extend_from_slice(&stream_header(binding));
+        for (i, chunk) in audio.chunks(chunk_bytes).enumerate() {
+            seal_chunk(&self.key, binding, i as u64, false, chunk, &mut object);
+        }
+        let trailer = StreamTrailer {
+            seal: StreamSeal::Sealed.as_str().into(),
+            chunks: chunks as u64,
+            audio_bytes: audio.len() as u64,
+            sha256: hex::encode(Sha256::digest(audio)),
+            cut: None,
+        };
+        seal_chunk(&self.key, binding, chunks as u64, true, &trailer.to_bytes(), &mut object);
+        let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
+        self.vault.objects().put(&path, object.into()).await?;
+        let stream = &mut self.entry.streams[pos];
+        stream.chunks = chunks as i64;
+        stream.audio_bytes = audio.len() as i64;
+        stream.seal = StreamSeal::Sealed;
+        Ok(())
+    }
+
+    /// Opens a spool file for a live stream (capture path).
+    pub fn spool(&self, idx: i64) -> Result<SpoolWriter, VaultError> {
+        self.stream_position(idx)?;
+        SpoolWriter::create(self.vault.spool_dir(), self.key.clone(), self.binding(idx)?)
+    }
+
+    /// Moves a finished spool file into the object store.
+    pub async fn put_spooled(&mut self, idx: i64, spool: SpoolWriter) -> Result<(), VaultError> {
+        let pos = self.stream_position(idx)?;
+        let (file, trailer) = spool.finish()?;
+        let bytes = std::fs::read(&file)?;
+        let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
+        self.vault.objects().put(&path, bytes.into()).await?;
+        std::fs::remove_file(&file)?;
+        let stream = &mut self.entry.streams[pos];
+        stream.chunks = trailer.chunks as i64;
+        stream.audio_bytes = trailer.audio_bytes as i64;
+        stream.seal = StreamSeal::Sealed;
+        Ok(())
+    }
+
+    /// Seals the recording: it becomes visible in the catalog, in one transaction.
+    pub async fn seal(self, ended_at: Option<DateTime<Utc>>, duration_ms: Option<i64>, now: DateTime<Utc>) -> Result<uuid::Uuid, VaultError> {
+        if let Some(open) = self.entry.streams.iter().find(|s| s.seal == StreamSeal::Open) {
+            return Err(VaultError::Conflict(format!("stream {} has not been written", open.label)));
+        }
+        let id = self.id();
+        self.vault
+            .catalog()
+            .mark_sealed(id, RecordingState::Sealed, ended_at, duration_ms, &self.entry.streams, now)
+            .await?;
+        let _ = std::fs::remove_dir_all(self.vault.spool_dir().join(id.to_string()));
+        Ok(id)
+    }
+
+    /// Abandons the recording: key destroyed, objects deleted, row removed.
+    pub async fn abort(self) -> Result<(), VaultError> {
+        let id = self.id();
+        self.vault.keystore().destroy_data_key(id).await?;
+        for stream in &self.entry.streams {
+            self.vault.delete_object(&stream.object_path).await?;
+        }
+        let _ = std::fs::remove_dir_all(self.vault.spool_dir().join(id.to_string()));
+        self.vault.catalog().discard_writing(id).await
+    }
+}
