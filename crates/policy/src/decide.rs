@@ -57,10 +57,7 @@ pub enum ConsentBasis {
     /// TO-NOTICE: continuing the call after the notice implies consent.
     ImpliedByNotice,
     /// An explicit consent (DTMF or signalled by the client).
-    Explicit {
-        digit: Option<char>,
-        at: DateTime<Utc>,
-    },
+    Explicit { digit: Option<char>, at: DateTime<Utc> },
 }
 
 /// The policy's yes to keeping a call.
@@ -83,11 +80,7 @@ pub struct Refusal {
 }
 
 fn refuse(code: &'static str, rule: &'static str, message: String) -> Refusal {
-    Refusal {
-        code,
-        rule,
-        message,
-    }
+    Refusal { code, rule, message }
 }
 
 /// Decides whether a call may be kept under `policy`, and until when.
@@ -104,15 +97,12 @@ pub fn decide_recording(
         return Err(refuse(
             "recording-not-enabled",
             "consent.enablement",
-            format!(
-                "policy {id} records only for tenants that enabled recording, and this tenant has not"
-            ),
+            format!("policy {id} records only for tenants that enabled recording, and this tenant has not"),
         ));
     }
 
     let directions = &policy.recording.directions;
-    let filters_direction =
-        !(directions.contains(&Direction::Inbound) && directions.contains(&Direction::Outbound));
+    let filters_direction = !(directions.contains(&Direction::Inbound) && directions.contains(&Direction::Outbound));
     match call.direction {
         None if filters_direction || consent.mechanism == ConsentMechanism::DtmfOptIn => {
             return Err(refuse(
@@ -179,16 +169,9 @@ fn consent_basis(policy: &Policy, evidence: &ConsentEvidence) -> Result<ConsentB
             None => Err(refuse(
                 "consent-missing",
                 "consent.mechanism",
-                format!(
-                    "policy {id} records only after the caller consents, and no consent was given"
-                ),
+                format!("policy {id} records only after the caller consents, and no consent was given"),
             )),
-            Some(answer)
-                if !answer.granted
-                    || answer
-                        .digit
-                        .is_some_and(|d| Some(d) == consent.decline_digit) =>
-            {
+            Some(answer) if !answer.granted || answer.digit.is_some_and(|d| Some(d) == consent.decline_digit) => {
                 Err(refuse(
                     "consent-declined",
                     "consent.mechanism",
@@ -245,8 +228,7 @@ pub fn retain_until(
             longest = Some(duration);
         }
     }
-    let duration =
-        longest.ok_or_else(|| refuse("purpose-required", "purposes", "no purpose given".into()))?;
+    let duration = longest.ok_or_else(|| refuse("purpose-required", "purposes", "no purpose given".into()))?;
     duration.after(answered_at).ok_or_else(|| {
         refuse(
             "retention-overflow",

@@ -18,9 +18,7 @@ impl PolicyDuration {
     /// The instant this long after `from`; `None` on overflow.
     pub fn after(self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            PolicyDuration::Seconds(s) => {
-                from.checked_add_signed(chrono::TimeDelta::try_seconds(s as i64)?)
-            }
+            PolicyDuration::Seconds(s) => from.checked_add_signed(chrono::TimeDelta::try_seconds(s as i64)?),
             PolicyDuration::Days(d) => from.checked_add_days(Days::new(d.into())),
             PolicyDuration::Months(m) => from.checked_add_months(Months::new(m)),
         }
@@ -52,27 +50,20 @@ impl FromStr for PolicyDuration {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
-        let expected =
-            "expected a duration such as \"30 seconds\", \"90 days\", \"6 months\" or \"1 year\"";
+        let expected = "expected a duration such as \"30 seconds\", \"90 days\", \"6 months\" or \"1 year\"";
         let n: u32 = number
             .parse()
             .map_err(|_| format!("invalid duration {text:?}: {expected}"))?;
         if n == 0 {
-            return Err(format!(
-                "invalid duration {text:?}: must be greater than zero"
-            ));
+            return Err(format!("invalid duration {text:?}: must be greater than zero"));
         }
         Ok(match unit.trim() {
             "s" | "second" | "seconds" => PolicyDuration::Seconds(n.into()),
             "d" | "day" | "days" => PolicyDuration::Days(n),
             "mo" | "month" | "months" => PolicyDuration::Months(n),
-            "y" | "year" | "years" => {
-                PolicyDuration::Months(n.checked_mul(12).ok_or("duration too long")?)
-            }
+            "y" | "year" | "years" => PolicyDuration::Months(n.checked_mul(12).ok_or("duration too long")?),
             _ => return Err(format!("invalid duration {text:?}: {expected}")),
         })
     }
@@ -149,14 +140,7 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(text.parse::<PolicyDuration>(), Ok(want), "{text}");
         }
-        for bad in [
-            "",
-            "days",
-            "0 days",
-            "-3 days",
-            "6 fortnights",
-            "99999999999 days",
-        ] {
+        for bad in ["", "days", "0 days", "-3 days", "6 fortnights", "99999999999 days"] {
             assert!(bad.parse::<PolicyDuration>().is_err(), "{bad}");
         }
     }

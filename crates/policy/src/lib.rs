@@ -10,8 +10,8 @@ mod render;
 mod schema;
 
 pub use decide::{
-    CallFacts, ConsentAnswer, ConsentBasis, ConsentEvidence, RecordingDecision, Refusal,
-    ReviewStatus, TenantSettings, decide_recording, direction_word, retain_until, review_status,
+    CallFacts, ConsentAnswer, ConsentBasis, ConsentEvidence, RecordingDecision, Refusal, ReviewStatus, TenantSettings,
+    decide_recording, direction_word, retain_until, review_status,
 };
 pub use duration::{PolicyDuration, Retention};
 pub use load::{BUILT_IN_ROLES, PolicyError, PolicyIssue, RESERVED_PURPOSES, parse_policy};

@@ -32,11 +32,7 @@ pub struct PolicyIssue {
 
 impl fmt::Display for PolicyIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file, self.line, self.field, self.message
-        )
+        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.message)
     }
 }
 
@@ -129,10 +125,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
     if p.schema != 1 {
         bad(
             "schema".into(),
-            format!(
-                "unsupported schema version {}; this engine reads 1",
-                p.schema
-            ),
+            format!("unsupported schema version {}; this engine reads 1", p.schema),
         );
     }
     let id_ok = |s: &str| {
@@ -141,24 +134,15 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     if !id_ok(&p.policy.id) {
-        bad(
-            "policy.id".into(),
-            "must be lowercase letters, digits and '-'".into(),
-        );
+        bad("policy.id".into(), "must be lowercase letters, digits and '-'".into());
     }
     if let Some(review) = p.policy.next_review
         && review <= p.policy.effective
     {
-        bad(
-            "policy.next_review".into(),
-            "must be after policy.effective".into(),
-        );
+        bad("policy.next_review".into(), "must be after policy.effective".into());
     }
     if p.controller.contacts.is_empty() {
-        bad(
-            "controller.contacts".into(),
-            "at least one contact is required".into(),
-        );
+        bad("controller.contacts".into(), "at least one contact is required".into());
     }
 
     if p.purposes.is_empty() {
@@ -175,10 +159,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
         if RESERVED_PURPOSES.contains(&purpose.id.as_str()) {
             bad(
                 format!("purposes[{i}].id"),
-                format!(
-                    "{:?} is reserved for the engine's own workflows",
-                    purpose.id
-                ),
+                format!("{:?} is reserved for the engine's own workflows", purpose.id),
             );
         }
         if !seen.insert(purpose.id.as_str()) {
@@ -187,9 +168,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
                 format!("duplicate purpose {:?}", purpose.id),
             );
         }
-        if purpose.retention == Some(Retention::TenantSet)
-            && p.retention.default != Retention::TenantSet
-        {
+        if purpose.retention == Some(Retention::TenantSet) && p.retention.default != Retention::TenantSet {
             bad(
                 format!("purposes[{i}].retention"),
                 "\"tenant-set\" per purpose needs retention.default = \"tenant-set\"".into(),
@@ -212,19 +191,15 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
 
     let c = &p.consent;
     let dtmf = c.mechanism == ConsentMechanism::DtmfOptIn;
-    for (name, digit) in [
-        ("accept_digit", c.accept_digit),
-        ("decline_digit", c.decline_digit),
-    ] {
+    for (name, digit) in [("accept_digit", c.accept_digit), ("decline_digit", c.decline_digit)] {
         match digit {
             Some(d) if !dtmf => bad(
                 format!("consent.{name}"),
                 format!("{d:?} is only used with mechanism = \"dtmf-opt-in\""),
             ),
-            Some(d) if !"0123456789*#".contains(d) => bad(
-                format!("consent.{name}"),
-                format!("{d:?} is not a DTMF digit"),
-            ),
+            Some(d) if !"0123456789*#".contains(d) => {
+                bad(format!("consent.{name}"), format!("{d:?} is not a DTMF digit"))
+            }
             None if dtmf && name == "accept_digit" => bad(
                 format!("consent.{name}"),
                 "required with mechanism = \"dtmf-opt-in\"".into(),
@@ -233,10 +208,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
         }
     }
     if dtmf && c.accept_digit.is_some() && c.accept_digit == c.decline_digit {
-        bad(
-            "consent.decline_digit".into(),
-            "must differ from accept_digit".into(),
-        );
+        bad("consent.decline_digit".into(), "must differ from accept_digit".into());
     }
     if dtmf && c.timeout.is_none() {
         bad(
@@ -308,10 +280,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
     }
     for (field, role) in role_refs {
         if !roles.contains(role) {
-            bad(
-                field,
-                format!("unknown role {role:?}: declare it in [[access.roles]]"),
-            );
+            bad(field, format!("unknown role {role:?}: declare it in [[access.roles]]"));
         }
     }
     let needs_grant = p.access.rules.iter().any(|r| r.requires_grant);
@@ -335,9 +304,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
         if !types.insert(req.kind) {
             bad(format!("rights.requests[{i}].type"), "listed twice".into());
         }
-        if req.kind == RequestType::ConsentWithdrawal
-            && p.consent.legal_basis != LegalBasis::Consent
-        {
+        if req.kind == RequestType::ConsentWithdrawal && p.consent.legal_basis != LegalBasis::Consent {
             bad(
                 format!("rights.requests[{i}].type"),
                 "consent withdrawal is offered only where legal_basis = \"consent\"".into(),
@@ -348,10 +315,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
         bad("rights.due_days".into(), "must be between 1 and 90".into());
     }
     if p.rights.channels.is_empty() {
-        bad(
-            "rights.channels".into(),
-            "at least one channel is required".into(),
-        );
+        bad("rights.channels".into(), "at least one channel is required".into());
     }
     if p.rights.own_voice_copy_allowed && !p.rights.copy_requires_all_parties_consent {
         bad(
@@ -366,10 +330,7 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
         );
     }
     if p.sharing.third_parties && p.sharing.direct_marketing {
-        bad(
-            "sharing.direct_marketing".into(),
-            "not supported by this engine".into(),
-        );
+        bad("sharing.direct_marketing".into(), "not supported by this engine".into());
     }
     out
 }
@@ -389,10 +350,7 @@ impl<'a> Locator<'a> {
     }
 
     fn line_of_offset(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
     }
 
     /// Line of the deepest part of `path` (`a.b[2].c`) that exists in the file.
@@ -404,10 +362,7 @@ impl<'a> Locator<'a> {
             let (key, index) = match segment.find('[') {
                 Some(open) => (
                     &segment[..open],
-                    segment[open + 1..]
-                        .trim_end_matches(']')
-                        .parse::<usize>()
-                        .ok(),
+                    segment[open + 1..].trim_end_matches(']').parse::<usize>().ok(),
                 ),
                 None => (segment, None),
             };

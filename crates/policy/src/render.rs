@@ -29,12 +29,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
     }
 
     writeln!(o, "\n## Which calls are recorded\n")?;
-    let dirs: Vec<&str> = p
-        .recording
-        .directions
-        .iter()
-        .map(|d| direction_word(*d))
-        .collect();
+    let dirs: Vec<&str> = p.recording.directions.iter().map(|d| direction_word(*d)).collect();
     writeln!(o, "- Recorded calls: {} calls.", dirs.join(" and "))?;
     for source in &p.recording.transfer_sources {
         writeln!(o, "- Calls transferred in from {source} are recorded too.")?;
@@ -57,10 +52,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
             "- Recording is an optional feature: it is off until a customer enables it on its plan."
         )?;
         if p.recording.provider_own_lines {
-            writeln!(
-                o,
-                "- The provider itself may record calls to and from its own numbers."
-            )?;
+            writeln!(o, "- The provider itself may record calls to and from its own numbers.")?;
         }
     }
 
@@ -95,9 +87,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
     };
     writeln!(o, "- Legal basis: {basis}.")?;
     match p.consent.mechanism {
-        ConsentMechanism::None => {
-            writeln!(o, "- No announcement or prompt is used during the call.")?
-        }
+        ConsentMechanism::None => writeln!(o, "- No announcement or prompt is used during the call.")?,
         ConsentMechanism::Notice => writeln!(
             o,
             "- A notification is played to all parties that the call is being recorded; continuing the call implies consent."
@@ -140,11 +130,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
         )?;
     }
     if let Some(text) = &p.consent.announcement {
-        writeln!(
-            o,
-            "\nThe announcement:\n\n> {}",
-            text.trim().replace('\n', "\n> ")
-        )?;
+        writeln!(o, "\nThe announcement:\n\n> {}", text.trim().replace('\n', "\n> "))?;
     }
 
     writeln!(o, "\n## What is kept\n")?;
@@ -158,15 +144,10 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
             o,
             "- Recordings are kept for the period each customer sets, as required by applicable law, and then securely deleted."
         )?,
-        crate::Retention::Fixed(d) => {
-            writeln!(o, "- Recordings are kept for {d} and then deleted.")?
-        }
+        crate::Retention::Fixed(d) => writeln!(o, "- Recordings are kept for {d} and then deleted.")?,
     }
     if p.retention.automatic_deletion {
-        writeln!(
-            o,
-            "- Deletion is automatic and irreversible, also for backups."
-        )?;
+        writeln!(o, "- Deletion is automatic and irreversible, also for backups.")?;
     }
 
     writeln!(o, "\n## Where recordings are stored\n")?;
@@ -182,10 +163,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
         )?;
     }
     if p.residency.regions.is_empty() && !p.residency.on_premises {
-        writeln!(
-            o,
-            "- The policy does not restrict where recordings are stored."
-        )?;
+        writeln!(o, "- The policy does not restrict where recordings are stored.")?;
     }
 
     writeln!(o, "\n## Who can access recordings\n")?;
@@ -197,12 +175,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
             Scope::Team => "the calls of the team they manage",
             Scope::Tenant => "all recordings",
         };
-        write!(
-            o,
-            "- {}: {} — {scope}",
-            roles.join(", "),
-            actions.join(", ")
-        )?;
+        write!(o, "- {}: {} — {scope}", roles.join(", "), actions.join(", "))?;
         if rule.requires_grant {
             write!(o, ", only with an access grant")?;
         }
@@ -217,10 +190,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
         )?;
     }
     if p.access.training_required {
-        writeln!(
-            o,
-            "- Everyone with access must have completed training first."
-        )?;
+        writeln!(o, "- Everyone with access must have completed training first.")?;
     }
     if p.access.search_requires_reason {
         writeln!(
@@ -229,18 +199,12 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
         )?;
     }
     if p.access.alert_on_denied {
-        writeln!(
-            o,
-            "- Unauthorised access attempts are reported and followed up."
-        )?;
+        writeln!(o, "- Unauthorised access attempts are reported and followed up.")?;
     }
 
     writeln!(o, "\n## Sharing\n")?;
     if !p.sharing.third_parties {
-        writeln!(
-            o,
-            "- Recordings are never shared, rented or sold to third parties."
-        )?;
+        writeln!(o, "- Recordings are never shared, rented or sold to third parties.")?;
     }
     if !p.sharing.direct_marketing {
         writeln!(o, "- Recordings are not used for direct marketing.")?;
@@ -293,17 +257,10 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
         p.rights.due_days
     )?;
     if p.rights.identity_proof {
-        writeln!(
-            o,
-            "- Proof of identity is required before anything is shared."
-        )?;
+        writeln!(o, "- Proof of identity is required before anything is shared.")?;
     }
     if !p.rights.request_must_include.is_empty() {
-        writeln!(
-            o,
-            "- Please include: {}.",
-            p.rights.request_must_include.join(", ")
-        )?;
+        writeln!(o, "- Please include: {}.", p.rights.request_must_include.join(", "))?;
     }
     if p.rights.copy_requires_all_parties_consent {
         writeln!(
@@ -311,10 +268,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
             "- A copy is released only after every party on the call has consented."
         )?;
         if p.rights.own_voice_copy_allowed {
-            writeln!(
-                o,
-                "- Otherwise you may receive a copy of your own voice only."
-            )?;
+            writeln!(o, "- Otherwise you may receive a copy of your own voice only.")?;
         }
     }
     if p.rights.erasure_denial_notifies_authority {
@@ -341,10 +295,7 @@ fn write_notice(o: &mut String, p: &Policy) -> std::fmt::Result {
         writeln!(o, "- Data protection officer: {dpo}")?;
     }
     if let Some(authority) = &p.controller.supervisory_authority {
-        writeln!(
-            o,
-            "- You may complain to the supervisory authority: {authority}"
-        )?;
+        writeln!(o, "- You may complain to the supervisory authority: {authority}")?;
     }
     // A blank line first: without it Markdown would fold the paragraph into the contact list.
     if p.changes.approved_by.is_some() || p.changes.published_at.is_some() {
