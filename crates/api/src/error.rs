@@ -16,7 +16,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_owned(), message: message.into(), rule: None }
+        ApiError {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+            rule: None,
+        }
     }
 }
 
@@ -34,14 +39,23 @@ fn status_of(kind: ErrorKind) -> StatusCode {
 
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
-        ApiError { status: status_of(err.kind), code: err.code, message: err.message, rule: err.rule }
+        ApiError {
+            status: status_of(err.kind),
+            code: err.code,
+            message: err.message,
+            rule: err.rule,
+        }
     }
 }
 
 impl From<axum::extract::multipart::MultipartError> for ApiError {
     fn from(err: axum::extract::multipart::MultipartError) -> Self {
         let status = err.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body-too-large" } else { "multipart-invalid" };
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "body-too-large"
+        } else {
+            "multipart-invalid"
+        };
         ApiError::new(status, code, err.body_text())
     }
 }

@@ -26,23 +26,40 @@ pub async fn ingest(
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "multipart-unknown-field",
-                    format!("unknown form field {:?}; expected tenant, meta and audio", other.chars().take(40).collect::<String>()),
+                    format!(
+                        "unknown form field {:?}; expected tenant, meta and audio",
+                        other.chars().take(40).collect::<String>()
+                    ),
                 ));
             }
         }
     }
-    let missing = |name: &str| ApiError::new(StatusCode::BAD_REQUEST, "multipart-missing-field", format!("form field {name} is required"));
+    let missing = |name: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "multipart-missing-field",
+            format!("form field {name} is required"),
+        )
+    };
     let tenant = tenant.ok_or_else(|| missing("tenant"))?;
     let meta = IngestMeta::from_json(&meta.ok_or_else(|| missing("meta"))?)?;
     let audio = audio.ok_or_else(|| missing("audio"))?;
     let now = (state.clock)();
-    match state.service.ingest(&tenant, &audio, &meta, &Actor::Service("http-ingest".into()), now).await {
+    match state
+        .service
+        .ingest(&tenant, &audio, &meta, &Actor::Service("http-ingest".into()), now)
+        .await
+    {
         Ok(result) => {
             state.metrics.count_ingest("stored", "");
             Ok((StatusCode::CREATED, Json(result)))
         }
         Err(err) => {
-            let outcome = if err.kind == ErrorKind::Refused { "refused" } else { "failed" };
+            let outcome = if err.kind == ErrorKind::Refused {
+                "refused"
+            } else {
+                "failed"
+            };
             state.metrics.count_ingest(outcome, &err.code);
             Err(err.into())
         }

@@ -38,7 +38,11 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
         .route("/v1/recordings", post(ingest::ingest))
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "route-not-found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "method not allowed on this endpoint")
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "method not allowed on this endpoint",
+            )
         })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .with_state(state)

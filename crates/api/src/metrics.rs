@@ -35,7 +35,12 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn count_ingest(&self, outcome: &str, code: &str) {
-        self.ingests.get_or_create(&IngestLabels { outcome: outcome.into(), code: code.into() }).inc();
+        self.ingests
+            .get_or_create(&IngestLabels {
+                outcome: outcome.into(),
+                code: code.into(),
+            })
+            .inc();
     }
 }
 
@@ -43,5 +48,11 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     // Encoding into a String cannot fail.
     let _ = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry);
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], out)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        out,
+    )
 }

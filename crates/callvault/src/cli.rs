@@ -123,7 +123,11 @@ pub enum PolicyCommand {
         json: bool,
     },
     /// Print the text of one stored version.
-    Show { tenant: String, version: i64 },
+    Show {
+        tenant: String,
+        #[arg(value_name = "VERSION")]
+        number: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -212,4 +216,14 @@ pub enum AuditCommand {
         #[arg(long, value_name = "RFC3339")]
         to: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

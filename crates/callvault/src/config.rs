@@ -73,10 +73,20 @@ impl Settings {
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => read_config(Path::new(DEFAULT_CONFIG_FILE))?,
             None => RawConfig::default(),
         };
-        let data_dir = global.data.clone().or(raw.storage.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
-        let keys_dir = global.keys.clone().or(raw.storage.keys_dir).unwrap_or_else(|| PathBuf::from("./keys"));
+        let data_dir = global
+            .data
+            .clone()
+            .or(raw.storage.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let keys_dir = global
+            .keys
+            .clone()
+            .or(raw.storage.keys_dir)
+            .unwrap_or_else(|| PathBuf::from("./keys"));
         let listen = raw.http.listen.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let http_listen = listen.parse().with_context(|| format!("http.listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
+        let http_listen = listen
+            .parse()
+            .with_context(|| format!("http.listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
         let max_upload_mb = raw.http.max_upload_mb.unwrap_or(512);
         if !(1..=8192).contains(&max_upload_mb) {
             bail!("http.max_upload_mb: must be between 1 and 8192");
@@ -86,7 +96,10 @@ impl Settings {
             bail!("vault.chunk_ms: must be between 20 and 1000");
         }
         if let Some(region) = &raw.storage.region
-            && (region.is_empty() || !region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+            && (region.is_empty()
+                || !region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
         {
             bail!("storage.region: {region:?} must be lowercase letters, digits and '-' (e.g. uk, eu-eea)");
         }
@@ -102,14 +115,20 @@ impl Settings {
     }
 
     pub fn service_settings(&self) -> service::ServiceSettings {
-        service::ServiceSettings { storage_region: self.region.clone(), chunk_ms: self.chunk_ms }
+        service::ServiceSettings {
+            storage_region: self.region.clone(),
+            chunk_ms: self.chunk_ms,
+        }
     }
 }
 
 fn read_config(file: &Path) -> anyhow::Result<RawConfig> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read config file {}", file.display()))?;
     toml::from_str(&text).map_err(|err| {
-        let line = err.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(0);
+        let line = err
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
         anyhow::anyhow!("{}:{line}: {}", file.display(), err.message())
     })
 }

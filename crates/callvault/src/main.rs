@@ -22,8 +22,15 @@ fn main() -> ExitCode {
         Err(err) => {
             match err.downcast_ref::<service::ServiceError>() {
                 Some(service_error) => {
-                    let rule = service_error.rule.as_deref().map(|r| format!(" (rule: {r})")).unwrap_or_default();
-                    eprintln!("callvault: error[{}]: {}{rule}", service_error.code, service_error.message);
+                    let rule = service_error
+                        .rule
+                        .as_deref()
+                        .map(|r| format!(" (rule: {r})"))
+                        .unwrap_or_default();
+                    eprintln!(
+                        "callvault: error[{}]: {}{rule}",
+                        service_error.code, service_error.message
+                    );
                 }
                 None => eprintln!("callvault: error: {}", one_line(&err)),
             }

@@ -116,6 +116,9 @@ mod tests {
         let mut b = a.clone();
         b.reason = Some("other".into());
         assert_ne!(chain_hash(GENESIS_HASH, &a), chain_hash(GENESIS_HASH, &b));
-        assert_ne!(chain_hash(GENESIS_HASH, &a), chain_hash(&chain_hash(GENESIS_HASH, &a), &a));
+        assert_ne!(
+            chain_hash(GENESIS_HASH, &a),
+            chain_hash(&chain_hash(GENESIS_HASH, &a), &a)
+        );
     }
 }

@@ -76,11 +76,7 @@ fn highest_bit(value: i32) -> i32 {
 /// Magnitudes above 32635 are clipped, as in the ITU-T reference.
 pub fn ulaw_encode(sample: i16) -> u8 {
     let value = i32::from(sample);
-    let (sign, magnitude) = if value < 0 {
-        (0x80, -value)
-    } else {
-        (0x00, value)
-    };
+    let (sign, magnitude) = if value < 0 { (0x80, -value) } else { (0x00, value) };
     let biased = magnitude.min(ULAW_CLIP) + ULAW_BIAS;
     // `biased` is in 132..=32767, so `biased >> 7` is in 1..=255: exponent 0..=7.
     let exponent = highest_bit(biased >> 7);
@@ -197,11 +193,7 @@ mod tests {
             assert_eq!(alaw_encode(alaw_decode(code)), code, "A-law {code:#04x}");
             // µ-law has two zero codes (0xFF = +0, 0x7F = -0); +0 is canonical.
             let expected = if code == 0x7F { 0xFF } else { code };
-            assert_eq!(
-                ulaw_encode(ulaw_decode(code)),
-                expected,
-                "µ-law {code:#04x}"
-            );
+            assert_eq!(ulaw_encode(ulaw_decode(code)), expected, "µ-law {code:#04x}");
         }
     }
 

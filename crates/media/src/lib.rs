@@ -8,6 +8,5 @@ pub mod wav;
 
 pub use g711::{alaw_decode, alaw_encode, ulaw_decode, ulaw_encode};
 pub use wav::{
-    SampleEncoding, WavAudio, WavError, decode_to_pcm16, encode_from_pcm16, parse_wav, write_wav,
-    write_wav_pcm16,
+    SampleEncoding, WavAudio, WavError, decode_to_pcm16, encode_from_pcm16, parse_wav, write_wav, write_wav_pcm16,
 };

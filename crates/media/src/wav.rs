@@ -38,13 +38,9 @@ impl SampleEncoding {
     /// The encoding for a name returned by [`SampleEncoding::codec_name`]
     /// (ASCII case-insensitive); `None` for anything else.
     pub fn from_codec_name(name: &str) -> Option<SampleEncoding> {
-        [
-            SampleEncoding::Pcm16,
-            SampleEncoding::MuLaw,
-            SampleEncoding::ALaw,
-        ]
-        .into_iter()
-        .find(|e| e.codec_name().eq_ignore_ascii_case(name))
+        [SampleEncoding::Pcm16, SampleEncoding::MuLaw, SampleEncoding::ALaw]
+            .into_iter()
+            .find(|e| e.codec_name().eq_ignore_ascii_case(name))
     }
 
     /// Bytes one sample of one channel takes: 2 for PCM16, 1 for µ-law and A-law.
@@ -77,8 +73,7 @@ impl WavAudio {
 
     /// Bytes one frame (one sample of every channel) takes.
     pub fn block_align(&self) -> usize {
-        self.bytes_per_sample()
-            .saturating_mul(usize::from(self.channels))
+        self.bytes_per_sample().saturating_mul(usize::from(self.channels))
     }
 
     /// Number of whole frames in `data`; 0 when `channels` is 0.
@@ -108,9 +103,7 @@ impl WavAudio {
             return Vec::new();
         }
         let per_channel = self.data.len() / align * bps;
-        let mut out: Vec<Vec<u8>> = (0..channels)
-            .map(|_| Vec::with_capacity(per_channel))
-            .collect();
+        let mut out: Vec<Vec<u8>> = (0..channels).map(|_| Vec::with_capacity(per_channel)).collect();
         for frame in self.data.chunks_exact(align) {
             for (channel, sample) in out.iter_mut().zip(frame.chunks_exact(bps)) {
                 channel.extend_from_slice(sample);
@@ -157,17 +150,10 @@ mod tests {
 
     #[test]
     fn codec_names_round_trip() {
-        for e in [
-            SampleEncoding::Pcm16,
-            SampleEncoding::MuLaw,
-            SampleEncoding::ALaw,
-        ] {
+        for e in [SampleEncoding::Pcm16, SampleEncoding::MuLaw, SampleEncoding::ALaw] {
             assert_eq!(SampleEncoding::from_codec_name(e.codec_name()), Some(e));
         }
-        assert_eq!(
-            SampleEncoding::from_codec_name("PCMU"),
-            Some(SampleEncoding::MuLaw)
-        );
+        assert_eq!(SampleEncoding::from_codec_name("PCMU"), Some(SampleEncoding::MuLaw));
         assert_eq!(SampleEncoding::from_codec_name("mp3"), None);
     }
 
@@ -179,10 +165,7 @@ mod tests {
             channels: 2,
             data: vec![1, 0, 2, 0, 3, 0, 4, 0],
         };
-        assert_eq!(
-            audio.split_channels(),
-            vec![vec![1, 0, 3, 0], vec![2, 0, 4, 0]]
-        );
+        assert_eq!(audio.split_channels(), vec![vec![1, 0, 3, 0], vec![2, 0, 4, 0]]);
         assert_eq!(audio.to_pcm16_channels(), vec![vec![1, 3], vec![2, 4]]);
         assert_eq!(audio.frames(), 2);
     }
@@ -217,13 +200,7 @@ mod tests {
             decode_to_pcm16(SampleEncoding::Pcm16, &[0xFF, 0x7F, 0x00, 0x80, 0x01]),
             vec![i16::MAX, i16::MIN]
         );
-        assert_eq!(
-            decode_to_pcm16(SampleEncoding::MuLaw, &[0xFF, 0x00]),
-            vec![0, -32124]
-        );
-        assert_eq!(
-            decode_to_pcm16(SampleEncoding::ALaw, &[0xD5, 0x55]),
-            vec![8, -8]
-        );
+        assert_eq!(decode_to_pcm16(SampleEncoding::MuLaw, &[0xFF, 0x00]), vec![0, -32124]);
+        assert_eq!(decode_to_pcm16(SampleEncoding::ALaw, &[0xD5, 0x55]), vec![8, -8]);
     }
 }

@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(normalize_e164("anonymous", Some("GB")), Err(NumberError::NotANumber));
         assert_eq!(normalize_e164("", Some("GB")), Err(NumberError::NotANumber));
         assert_eq!(normalize_e164("0401234567", None), Err(NumberError::NeedsCountry));
-        assert!(matches!(normalize_e164("0401234567", Some("ZZ")), Err(NumberError::UnknownCountry(_))));
+        assert!(matches!(
+            normalize_e164("0401234567", Some("ZZ")),
+            Err(NumberError::UnknownCountry(_))
+        ));
     }
 
     #[test]

@@ -30,7 +30,12 @@ pub struct ServiceError {
 
 impl ServiceError {
     pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
-        ServiceError { kind, code: code.into(), message: message.into(), rule: None }
+        ServiceError {
+            kind,
+            code: code.into(),
+            message: message.into(),
+            rule: None,
+        }
     }
 
     pub fn bad_input(code: &str, message: impl Into<String>) -> Self {
@@ -52,7 +57,12 @@ impl std::error::Error for ServiceError {}
 
 impl From<policy::Refusal> for ServiceError {
     fn from(r: policy::Refusal) -> Self {
-        ServiceError { kind: ErrorKind::Refused, code: r.code.into(), message: r.message, rule: Some(r.rule.into()) }
+        ServiceError {
+            kind: ErrorKind::Refused,
+            code: r.code.into(),
+            message: r.message,
+            rule: Some(r.rule.into()),
+        }
     }
 }
 

@@ -3,10 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use governance::{Actor, AuditEvent, Outcome};
-use policy::{CallFacts, CatalogField, ConsentAnswer, ConsentEvidence, Direction, NumberDisplay, Policy, TenantSettings};
+use policy::{
+    CallFacts, CatalogField, ConsentAnswer, ConsentEvidence, Direction, NumberDisplay, Policy, TenantSettings,
+};
 use redact::{NumberHasher, mask_number, normalize_e164};
 use uuid::Uuid;
-use vault::{ParticipantRecord, RecordingEntry, RecordingRecord, RecordingSource, RecordingState, StreamRecord, StreamSeal, TenantRecord};
+use vault::{
+    ParticipantRecord, RecordingEntry, RecordingRecord, RecordingSource, RecordingState, StreamRecord, StreamSeal,
+    TenantRecord,
+};
 
 use crate::wire::{IngestMeta, IngestResult};
 use crate::{ErrorKind, Service, ServiceError};
@@ -21,19 +26,37 @@ impl Service {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<IngestResult, ServiceError> {
-        let tenant = self.vault.catalog().tenant(tenant_name).await.map_err(|err| match err {
-            vault::VaultError::NotFound(_) => ServiceError::new(ErrorKind::NotFound, "tenant-unknown", format!("no tenant named {tenant_name:?}")),
-            other => other.into(),
-        })?;
+        let tenant = self
+            .vault
+            .catalog()
+            .tenant(tenant_name)
+            .await
+            .map_err(|err| match err {
+                vault::VaultError::NotFound(_) => ServiceError::new(
+                    ErrorKind::NotFound,
+                    "tenant-unknown",
+                    format!("no tenant named {tenant_name:?}"),
+                ),
+                other => other.into(),
+            })?;
         let (policy, version) = self.active_policy(tenant_name).await?;
-        let result = self.ingest_under(&tenant, &policy, version.version, audio, meta, actor, now).await;
-        let event = AuditEvent::new(now, &Self::actor_name(actor), "recording.ingest", Outcome::Done).tenant(tenant_name);
+        let result = self
+            .ingest_under(&tenant, &policy, version.version, audio, meta, actor, now)
+            .await;
+        let event =
+            AuditEvent::new(now, &Self::actor_name(actor), "recording.ingest", Outcome::Done).tenant(tenant_name);
         match &result {
             Ok(done) => {
-                self.audit(event.recording(&done.id).detail(serde_json::json!({"policy_version": version.version}))).await?;
+                self.audit(
+                    event
+                        .recording(&done.id)
+                        .detail(serde_json::json!({"policy_version": version.version})),
+                )
+                .await?;
             }
             Err(err) if err.kind == ErrorKind::Refused => {
-                let mut event = event.detail(serde_json::json!({"code": err.code, "rule": err.rule, "policy_version": version.version}));
+                let mut event = event
+                    .detail(serde_json::json!({"code": err.code, "rule": err.rule, "policy_version": version.version}));
                 event.outcome = Outcome::Denied;
                 self.audit(event).await?;
             }
@@ -58,7 +81,12 @@ impl Service {
             "inbound" => Some(Direction::Inbound),
             "outbound" => Some(Direction::Outbound),
             "unknown" => None,
-            _ => return Err(ServiceError::bad_input("meta-invalid", "metadata: field direction: expected inbound, outbound or unknown")),
+            _ => {
+                return Err(ServiceError::bad_input(
+                    "meta-invalid",
+                    "metadata: field direction: expected inbound, outbound or unknown",
+                ));
+            }
         };
         let wav = media::parse_wav(audio)?;
         let consent = consent_evidence(meta)?;
@@ -66,23 +94,29 @@ impl Service {
         let decision = policy::decide_recording(
             policy,
             &settings,
-            &CallFacts { direction, purposes: &meta.purposes, consent: &consent, answered_at: meta.started_at },
+            &CallFacts {
+                direction,
+                purposes: &meta.purposes,
+                consent: &consent,
+                answered_at: meta.started_at,
+            },
         )?;
 
         let hasher = NumberHasher::new(self.vault.number_hash_key());
         let country = tenant.country.as_deref();
         let customer = match meta.customer_number.as_deref().filter(|n| !n.trim().is_empty()) {
-            Some(raw) => Some(
-                normalize_e164(raw, country)
-                    .map_err(|e| ServiceError::bad_input("customer-number-invalid", format!("metadata: field customer_number: {e}")))?,
-            ),
+            Some(raw) => Some(normalize_e164(raw, country).map_err(|e| {
+                ServiceError::bad_input(
+                    "customer-number-invalid",
+                    format!("metadata: field customer_number: {e}"),
+                )
+            })?),
             None => None,
         };
         let service_number = match meta.service_number.as_deref().filter(|n| !n.trim().is_empty()) {
-            Some(raw) => Some(
-                normalize_e164(raw, country)
-                    .map_err(|e| ServiceError::bad_input("service-number-invalid", format!("metadata: field service_number: {e}")))?,
-            ),
+            Some(raw) => Some(normalize_e164(raw, country).map_err(|e| {
+                ServiceError::bad_input("service-number-invalid", format!("metadata: field service_number: {e}"))
+            })?),
             None => None,
         };
         let show_number = |e164: &str| match policy.catalog.customer_number {
@@ -91,9 +125,14 @@ impl Service {
         };
 
         let duration_ms = i64::try_from(wav.duration_ms()).unwrap_or(i64::MAX);
-        let ended_at = meta.ended_at.unwrap_or(meta.started_at + chrono::TimeDelta::milliseconds(duration_ms));
+        let ended_at = meta
+            .ended_at
+            .unwrap_or(meta.started_at + chrono::TimeDelta::milliseconds(duration_ms));
         if ended_at < meta.started_at {
-            return Err(ServiceError::bad_input("meta-invalid", "metadata: field ended_at: before started_at"));
+            return Err(ServiceError::bad_input(
+                "meta-invalid",
+                "metadata: field ended_at: before started_at",
+            ));
         }
         let id = Uuid::new_v7(uuid::Timestamp::from_unix(
             uuid::NoContext,
@@ -108,14 +147,24 @@ impl Service {
             {
                 return Err(ServiceError::bad_input(
                     "meta-invalid",
-                    format!("metadata: field participants[{i}].channel: the audio has {} channel(s)", wav.channels),
+                    format!(
+                        "metadata: field participants[{i}].channel: the audio has {} channel(s)",
+                        wav.channels
+                    ),
                 ));
             }
             let is_customer = p.role == "customer";
-            let name_field = if is_customer { CatalogField::CustomerName } else { CatalogField::AgentName };
+            let name_field = if is_customer {
+                CatalogField::CustomerName
+            } else {
+                CatalogField::AgentName
+            };
             let number = match p.number.as_deref().filter(|n| !n.trim().is_empty()) {
                 Some(raw) => Some(normalize_e164(raw, country).map_err(|e| {
-                    ServiceError::bad_input("participant-number-invalid", format!("metadata: field participants[{i}].number: {e}"))
+                    ServiceError::bad_input(
+                        "participant-number-invalid",
+                        format!("metadata: field participants[{i}].number: {e}"),
+                    )
                 })?),
                 None => None,
             };
@@ -123,18 +172,29 @@ impl Service {
                 idx: i as i64,
                 role: p.role.clone(),
                 name: p.name.clone().filter(|_| policy.keeps(name_field)),
-                number: number.as_deref().filter(|_| policy.keeps(CatalogField::CustomerNumber) || !is_customer).map(|n| {
-                    if is_customer { show_number(n) } else { n.to_owned() }
-                }),
+                number: number
+                    .as_deref()
+                    .filter(|_| policy.keeps(CatalogField::CustomerNumber) || !is_customer)
+                    .map(|n| if is_customer { show_number(n) } else { n.to_owned() }),
                 number_hash: number.as_deref().map(|n| hasher.hash(n)),
             });
         }
 
         let streams: Vec<StreamRecord> = (0..wav.channels)
             .map(|channel| {
-                let owner = meta.participants.iter().position(|p| p.channel == Some(channel) || (wav.channels == 1 && p.channel.is_none()));
+                let owner = meta
+                    .participants
+                    .iter()
+                    .position(|p| p.channel == Some(channel) || (wav.channels == 1 && p.channel.is_none()));
                 let label = match owner {
-                    Some(p) if meta.participants.iter().filter(|q| q.role == meta.participants[p].role).count() == 1 => {
+                    Some(p)
+                        if meta
+                            .participants
+                            .iter()
+                            .filter(|q| q.role == meta.participants[p].role)
+                            .count()
+                            == 1 =>
+                    {
                         meta.participants[p].role.clone()
                     }
                     _ if wav.channels == 1 => "mixed".to_owned(),
@@ -156,7 +216,8 @@ impl Service {
             .collect();
 
         let mut notes = Vec::new();
-        if policy.recording.flag_withheld_caller_id && direction == Some(Direction::Outbound) && meta.withheld_caller_id {
+        if policy.recording.flag_withheld_caller_id && direction == Some(Direction::Outbound) && meta.withheld_caller_id
+        {
             notes.push("withheld-caller-id: our identity was hidden on an outbound call".to_owned());
         }
         if let Some(source) = &meta.transferred_from {
@@ -174,7 +235,10 @@ impl Service {
             ended_at: Some(ended_at),
             duration_ms: Some(duration_ms),
             service_number: service_number.filter(|_| policy.keeps(CatalogField::ServiceNumber)),
-            customer_number: customer.as_deref().filter(|_| policy.keeps(CatalogField::CustomerNumber)).map(show_number),
+            customer_number: customer
+                .as_deref()
+                .filter(|_| policy.keeps(CatalogField::CustomerNumber))
+                .map(show_number),
             customer_number_hash: customer.as_deref().map(|n| hasher.hash(n)),
             customer_name: None,
             agent: meta.agent.clone().filter(|_| policy.keeps(CatalogField::AgentName)),
@@ -190,8 +254,13 @@ impl Service {
             sealed_at: None,
         };
 
-        let entry = RecordingEntry { recording, participants, streams };
-        let chunk_bytes = (u64::from(wav.sample_rate) * u64::from(self.settings.chunk_ms.max(20)) / 1000) as usize * wav.bytes_per_sample();
+        let entry = RecordingEntry {
+            recording,
+            participants,
+            streams,
+        };
+        let chunk_bytes = (u64::from(wav.sample_rate) * u64::from(self.settings.chunk_ms.max(20)) / 1000) as usize
+            * wav.bytes_per_sample();
         let mut writer = self.vault.begin(entry).await?;
         let written: Result<(), ServiceError> = async {
             for (channel, bytes) in wav.split_channels().iter().enumerate() {
@@ -206,32 +275,61 @@ impl Service {
         }
         writer.seal(Some(ended_at), Some(duration_ms), now).await?;
         tracing::info!(recording = %id, tenant = %tenant.name, actor = %actor.name(), "recording ingested");
-        Ok(IngestResult { id: id.to_string(), tenant: tenant.name.clone(), policy_version, retain_until: decision.retain_until })
+        Ok(IngestResult {
+            id: id.to_string(),
+            tenant: tenant.name.clone(),
+            policy_version,
+            retain_until: decision.retain_until,
+        })
     }
 }
 
 fn consent_evidence(meta: &IngestMeta) -> Result<ConsentEvidence, ServiceError> {
-    let Some(c) = &meta.consent else { return Ok(ConsentEvidence::default()) };
+    let Some(c) = &meta.consent else {
+        return Ok(ConsentEvidence::default());
+    };
     let digit = match c.digit.as_deref() {
         None => None,
         Some(d) if d.chars().count() == 1 && "0123456789*#".contains(d) => d.chars().next(),
-        Some(_) => return Err(ServiceError::bad_input("meta-invalid", "metadata: field consent.digit: expected one DTMF digit")),
+        Some(_) => {
+            return Err(ServiceError::bad_input(
+                "meta-invalid",
+                "metadata: field consent.digit: expected one DTMF digit",
+            ));
+        }
     };
     let answer = match c.granted {
-        Some(granted) => Some(ConsentAnswer { granted, digit, at: c.at.unwrap_or(meta.started_at) }),
+        Some(granted) => Some(ConsentAnswer {
+            granted,
+            digit,
+            at: c.at.unwrap_or(meta.started_at),
+        }),
         None if digit.is_some() => {
-            return Err(ServiceError::bad_input("meta-invalid", "metadata: field consent.granted: required with consent.digit"));
+            return Err(ServiceError::bad_input(
+                "meta-invalid",
+                "metadata: field consent.granted: required with consent.digit",
+            ));
         }
         None => None,
     };
-    Ok(ConsentEvidence { notice_played: c.notice_played, answer })
+    Ok(ConsentEvidence {
+        notice_played: c.notice_played,
+        answer,
+    })
 }
 
 fn tenant_settings(tenant: &TenantRecord) -> Result<TenantSettings, ServiceError> {
     let retention = tenant
         .retention
         .as_deref()
-        .map(|r| r.parse().map_err(|e| ServiceError::new(ErrorKind::Integrity, "tenant-retention-invalid", e)))
+        .map(|r| {
+            r.parse()
+                .map_err(|e| ServiceError::new(ErrorKind::Integrity, "tenant-retention-invalid", e))
+        })
         .transpose()?;
-    Ok(TenantSettings { recording_enabled: tenant.recording_enabled, retention, provider: tenant.provider })
+    Ok(TenantSettings {
+        recording_enabled: tenant.recording_enabled,
+        retention,
+        provider: tenant.provider,
+    })
 }

@@ -69,7 +69,10 @@ impl Service {
         let mut prev = governance::GENESIS_HASH.to_owned();
         for (i, stored) in events.iter().enumerate() {
             let expected_seq = i as i64 + 1;
-            if stored.seq != expected_seq || stored.prev_hash != prev || governance::chain_hash(&prev, &stored.event) != stored.hash {
+            if stored.seq != expected_seq
+                || stored.prev_hash != prev
+                || governance::chain_hash(&prev, &stored.event) != stored.hash
+            {
                 return Err(ServiceError::new(
                     ErrorKind::Integrity,
                     "audit-chain-broken",
@@ -82,13 +85,23 @@ impl Service {
     }
 
     /// Start-up recovery of recordings left open by a crash before `started_before`.
-    pub async fn recover(&self, started_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<vault::RecoveryReport, ServiceError> {
+    pub async fn recover(
+        &self,
+        started_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<vault::RecoveryReport, ServiceError> {
         let report = self.vault.recover(started_before, now).await?;
         for id in &report.recovered {
-            self.audit(AuditEvent::new(now, "system", "recording.recovery-seal", governance::Outcome::Done).recording(id)).await?;
+            self.audit(
+                AuditEvent::new(now, "system", "recording.recovery-seal", governance::Outcome::Done).recording(id),
+            )
+            .await?;
         }
         for id in &report.discarded {
-            self.audit(AuditEvent::new(now, "system", "recording.discard-incomplete", governance::Outcome::Done).recording(id)).await?;
+            self.audit(
+                AuditEvent::new(now, "system", "recording.discard-incomplete", governance::Outcome::Done).recording(id),
+            )
+            .await?;
         }
         Ok(report)
     }
@@ -127,7 +140,11 @@ impl Service {
     /// Parses the stored text of a tenant's policy version.
     pub(crate) fn parse_stored_policy(record: &vault::PolicyVersionRecord) -> Result<Policy, ServiceError> {
         policy::parse_policy(&record.source_file, &record.source_text).map_err(|err| {
-            ServiceError::new(ErrorKind::Integrity, "policy-stored-invalid", format!("stored policy no longer validates: {err}"))
+            ServiceError::new(
+                ErrorKind::Integrity,
+                "policy-stored-invalid",
+                format!("stored policy no longer validates: {err}"),
+            )
         })
     }
 

@@ -24,8 +24,14 @@ impl ExportFormat {
         match text {
             "wav" => Ok(ExportFormat::Wav),
             "wav-stereo" => Ok(ExportFormat::WavStereo),
-            "ogg" => Err(ServiceError::bad_input("format-unsupported", "--format ogg: Ogg/Opus export is not available yet; use wav or wav-stereo")),
-            other => Err(ServiceError::bad_input("format-invalid", format!("--format {other:?}: expected wav or wav-stereo"))),
+            "ogg" => Err(ServiceError::bad_input(
+                "format-unsupported",
+                "--format ogg: Ogg/Opus export is not available yet; use wav or wav-stereo",
+            )),
+            other => Err(ServiceError::bad_input(
+                "format-invalid",
+                format!("--format {other:?}: expected wav or wav-stereo"),
+            )),
         }
     }
 }
@@ -64,7 +70,11 @@ fn parse_id(id: &str) -> Result<Uuid, ServiceError> {
     Uuid::parse_str(id).map_err(|_| ServiceError::new(ErrorKind::NotFound, "not-found", "recording not found"))
 }
 
-fn summary(r: &RecordingRecord, streams: &[StreamRecord], participants: &[vault::ParticipantRecord]) -> RecordingSummary {
+fn summary(
+    r: &RecordingRecord,
+    streams: &[StreamRecord],
+    participants: &[vault::ParticipantRecord],
+) -> RecordingSummary {
     RecordingSummary {
         id: r.id.to_string(),
         tenant: r.tenant.clone(),
@@ -86,7 +96,10 @@ fn summary(r: &RecordingRecord, streams: &[StreamRecord], participants: &[vault:
             .iter()
             .map(|s| StreamSummary {
                 label: s.label.clone(),
-                participant: s.participant.and_then(|p| participants.iter().find(|q| q.idx == p)).map(|p| p.role.clone()),
+                participant: s
+                    .participant
+                    .and_then(|p| participants.iter().find(|q| q.idx == p))
+                    .map(|p| p.role.clone()),
                 codec: s.codec.clone(),
                 sample_rate: s.sample_rate,
                 packets_lost: s.packets_lost,
@@ -99,21 +112,43 @@ fn summary(r: &RecordingRecord, streams: &[StreamRecord], participants: &[vault:
 impl Service {
     /// Lists visible recordings. The local administrator maintains the register and may
     /// list it; a search by customer number is a read and needs purpose and reason.
-    pub async fn list_recordings(&self, query: &RecordingQuery, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<RecordingSummary>, ServiceError> {
-        let mut filter = RecordingFilter { tenant: query.tenant.clone(), from: query.from, to: query.to, ..Default::default() };
+    pub async fn list_recordings(
+        &self,
+        query: &RecordingQuery,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RecordingSummary>, ServiceError> {
+        let mut filter = RecordingFilter {
+            tenant: query.tenant.clone(),
+            from: query.from,
+            to: query.to,
+            ..Default::default()
+        };
         if let Some(number) = &query.customer_number {
             let Some(tenant) = &query.tenant else {
-                return Err(ServiceError::bad_input("tenant-required", "a search by number needs --tenant"));
+                return Err(ServiceError::bad_input(
+                    "tenant-required",
+                    "a search by number needs --tenant",
+                ));
             };
             let (policy, _) = self.active_policy(tenant).await?;
             let purpose = query.purpose.as_deref().unwrap_or_default();
             let reason = query.reason.as_deref().unwrap_or_default();
             let checked = if reason.trim().is_empty() {
-                Err(ServiceError::new(ErrorKind::Forbidden, "reason-required", "a search needs --reason"))
+                Err(ServiceError::new(
+                    ErrorKind::Forbidden,
+                    "reason-required",
+                    "a search needs --reason",
+                ))
             } else {
-                policy.check_read_purpose(purpose).map_err(|r| ServiceError { kind: ErrorKind::Forbidden, ..r.into() })
+                policy.check_read_purpose(purpose).map_err(|r| ServiceError {
+                    kind: ErrorKind::Forbidden,
+                    ..r.into()
+                })
             };
-            let mut event = AuditEvent::new(now, &actor.name(), "recording.search", Outcome::Allowed).tenant(tenant).purpose(purpose, reason);
+            let mut event = AuditEvent::new(now, &actor.name(), "recording.search", Outcome::Allowed)
+                .tenant(tenant)
+                .purpose(purpose, reason);
             if let Err(err) = checked {
                 event.outcome = Outcome::Denied;
                 self.audit(event.detail(serde_json::json!({"code": err.code}))).await?;
@@ -141,11 +176,20 @@ impl Service {
     }
 
     /// The register entry of one recording (metadata only).
-    pub async fn show_recording(&self, id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<RecordingDetail, ServiceError> {
+    pub async fn show_recording(
+        &self,
+        id: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<RecordingDetail, ServiceError> {
         let entry = self.vault.catalog().visible_entry(parse_id(id)?).await?;
-        let record = self.policy_version(&entry.recording.tenant, entry.recording.policy_version).await?;
+        let record = self
+            .policy_version(&entry.recording.tenant, entry.recording.policy_version)
+            .await?;
         self.audit(
-            AuditEvent::new(now, &actor.name(), "recording.show", Outcome::Allowed).tenant(&entry.recording.tenant).recording(entry.recording.id),
+            AuditEvent::new(now, &actor.name(), "recording.show", Outcome::Allowed)
+                .tenant(&entry.recording.tenant)
+                .recording(entry.recording.id),
         )
         .await?;
         Ok(RecordingDetail {
@@ -153,7 +197,11 @@ impl Service {
             participants: entry
                 .participants
                 .iter()
-                .map(|p| ParticipantSummary { role: p.role.clone(), name: p.name.clone(), number: p.number.clone() })
+                .map(|p| ParticipantSummary {
+                    role: p.role.clone(),
+                    name: p.name.clone(),
+                    number: p.number.clone(),
+                })
                 .collect(),
             policy_id: record.policy_id,
             policy_document_version: record.document_version,
@@ -161,13 +209,24 @@ impl Service {
     }
 
     /// Decrypts, verifies and exports a recording's audio as WAV.
-    pub async fn export_recording(&self, req: &ExportRequest<'_>, actor: &Actor, now: DateTime<Utc>) -> Result<ExportedAudio, ServiceError> {
+    pub async fn export_recording(
+        &self,
+        req: &ExportRequest<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ExportedAudio, ServiceError> {
         let id = parse_id(req.id)?;
         let entry = self.vault.catalog().visible_entry(id).await?;
         let tenant = entry.recording.tenant.clone();
         // The purpose is checked against the policy version the recording was made under.
-        let made_under = Self::parse_stored_policy(&self.policy_version(&tenant, entry.recording.policy_version).await?)?;
-        let request = ReadRequest { actor, recording_id: id, purpose: req.purpose, reason: req.reason };
+        let made_under =
+            Self::parse_stored_policy(&self.policy_version(&tenant, entry.recording.policy_version).await?)?;
+        let request = ReadRequest {
+            actor,
+            recording_id: id,
+            purpose: req.purpose,
+            reason: req.reason,
+        };
         let event = AuditEvent::new(now, &actor.name(), "recording.export", Outcome::Allowed)
             .tenant(&tenant)
             .recording(id)
@@ -175,24 +234,38 @@ impl Service {
         let permit = match governance::authorize_read(&made_under, &request) {
             Ok(permit) => permit,
             Err(refusal) => {
-                let mut denied = event.detail(serde_json::json!({"code": refusal.code, "policy_version": entry.recording.policy_version}));
+                let mut denied = event.detail(
+                    serde_json::json!({"code": refusal.code, "policy_version": entry.recording.policy_version}),
+                );
                 denied.outcome = Outcome::Denied;
                 self.audit(denied).await?;
-                return Err(ServiceError { kind: ErrorKind::Forbidden, ..refusal.into() });
+                return Err(ServiceError {
+                    kind: ErrorKind::Forbidden,
+                    ..refusal.into()
+                });
             }
         };
         // The read is recorded before any audio is decrypted.
-        self.audit(event.detail(serde_json::json!({"format": format!("{:?}", req.format), "stream": req.stream}))).await?;
+        self.audit(event.detail(serde_json::json!({"format": format!("{:?}", req.format), "stream": req.stream})))
+            .await?;
         let wav = self.render_export(&permit, &entry, req).await?;
         let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&wav));
         Ok(ExportedAudio { wav, sha256 })
     }
 
-    async fn render_export(&self, permit: &governance::ReadPermit, entry: &RecordingEntry, req: &ExportRequest<'_>) -> Result<Vec<u8>, ServiceError> {
+    async fn render_export(
+        &self,
+        permit: &governance::ReadPermit,
+        entry: &RecordingEntry,
+        req: &ExportRequest<'_>,
+    ) -> Result<Vec<u8>, ServiceError> {
         let chosen: Vec<&StreamRecord> = match req.stream {
             Some(label) => vec![entry.streams.iter().find(|s| s.label == label).ok_or_else(|| {
                 let labels: Vec<&str> = entry.streams.iter().map(|s| s.label.as_str()).collect();
-                ServiceError::bad_input("stream-unknown", format!("--stream {label:?}: this recording has {}", labels.join(", ")))
+                ServiceError::bad_input(
+                    "stream-unknown",
+                    format!("--stream {label:?}: this recording has {}", labels.join(", ")),
+                )
             })?],
             None => entry.streams.iter().collect(),
         };
@@ -200,10 +273,19 @@ impl Service {
         let mut channels: Vec<(String, Vec<i16>)> = Vec::new();
         for stream in chosen {
             let audio = self.vault.read_stream(permit, entry, stream.idx).await?;
-            let encoding = SampleEncoding::from_codec_name(&stream.codec)
-                .ok_or_else(|| ServiceError::new(ErrorKind::Internal, "codec-unsupported", format!("stored codec {} cannot be exported", stream.codec)))?;
+            let encoding = SampleEncoding::from_codec_name(&stream.codec).ok_or_else(|| {
+                ServiceError::new(
+                    ErrorKind::Internal,
+                    "codec-unsupported",
+                    format!("stored codec {} cannot be exported", stream.codec),
+                )
+            })?;
             if *rate.get_or_insert(stream.sample_rate) != stream.sample_rate {
-                return Err(ServiceError::new(ErrorKind::Internal, "rate-mismatch", "streams have different sample rates"));
+                return Err(ServiceError::new(
+                    ErrorKind::Internal,
+                    "rate-mismatch",
+                    "streams have different sample rates",
+                ));
             }
             let role = stream
                 .participant
@@ -220,7 +302,10 @@ impl Service {
                 if channels.len() != 2 {
                     return Err(ServiceError::bad_input(
                         "stereo-needs-two-streams",
-                        format!("wav-stereo needs two participant streams; this export has {}", channels.len()),
+                        format!(
+                            "wav-stereo needs two participant streams; this export has {}",
+                            channels.len()
+                        ),
                     ));
                 }
                 // Customer left, agent right, whatever the stored order.
@@ -234,7 +319,13 @@ impl Service {
     }
 
     /// Erases a recording at once (crypto-shred, objects deleted, tombstone, audit).
-    pub async fn erase_recording(&self, id: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<vault::Tombstone, ServiceError> {
+    pub async fn erase_recording(
+        &self,
+        id: &str,
+        reason: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<vault::Tombstone, ServiceError> {
         if reason.trim().is_empty() {
             return Err(ServiceError::bad_input("reason-required", "an erasure needs --reason"));
         }
@@ -263,5 +354,7 @@ fn mix<'a>(channels: impl Iterator<Item = &'a [i16]>) -> Vec<i16> {
             *acc += i32::from(*s);
         }
     }
-    out.into_iter().map(|s| s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16).collect()
+    out.into_iter()
+        .map(|s| s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16)
+        .collect()
 }

@@ -22,12 +22,17 @@ pub struct TenantChange {
 fn check_tenant_name(name: &str) -> Result<(), ServiceError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-');
     if ok {
         Ok(())
     } else {
-        Err(ServiceError::bad_input("tenant-name-invalid", "tenant names are 1-64 lowercase letters, digits and '-'"))
+        Err(ServiceError::bad_input(
+            "tenant-name-invalid",
+            "tenant names are 1-64 lowercase letters, digits and '-'",
+        ))
     }
 }
 
@@ -60,30 +65,49 @@ impl Service {
         self.audit(
             AuditEvent::new(now, &Self::actor_name(actor), "tenant.create", Outcome::Done)
                 .tenant(name)
-                .detail(serde_json::json!({"policy_id": policy.policy.id, "policy_version": 1, "sha256": version.sha256})),
+                .detail(
+                    serde_json::json!({"policy_id": policy.policy.id, "policy_version": 1, "sha256": version.sha256}),
+                ),
         )
         .await?;
         Ok(tenant)
     }
 
     /// Changes a tenant's settings.
-    pub async fn set_tenant(&self, name: &str, change: TenantChange, actor: &Actor, now: DateTime<Utc>) -> Result<TenantRecord, ServiceError> {
+    pub async fn set_tenant(
+        &self,
+        name: &str,
+        change: TenantChange,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<TenantRecord, ServiceError> {
         let mut tenant = self.vault.catalog().tenant(name).await?;
         let policy = Self::parse_stored_policy(&self.vault.catalog().active_policy(name).await?)?;
         if let Some(on) = change.recording_enabled {
             if policy.consent.enablement == Enablement::Always && !on {
                 return Err(ServiceError::bad_input(
                     "recording-always-on",
-                    format!("policy {} records always; recording cannot be switched off per tenant", policy.policy.id),
+                    format!(
+                        "policy {} records always; recording cannot be switched off per tenant",
+                        policy.policy.id
+                    ),
                 ));
             }
             tenant.recording_enabled = on;
         }
         if let Some(retention) = change.retention {
-            if policy.retention.default != Retention::TenantSet && !policy.purposes.iter().any(|p| p.retention == Some(Retention::TenantSet)) {
+            if policy.retention.default != Retention::TenantSet
+                && !policy
+                    .purposes
+                    .iter()
+                    .any(|p| p.retention == Some(Retention::TenantSet))
+            {
                 return Err(ServiceError::bad_input(
                     "retention-fixed-by-policy",
-                    format!("policy {} fixes retention at {}; a tenant cannot change it", policy.policy.id, policy.retention.default),
+                    format!(
+                        "policy {} fixes retention at {}; a tenant cannot change it",
+                        policy.policy.id, policy.retention.default
+                    ),
                 ));
             }
             retention
@@ -101,14 +125,18 @@ impl Service {
             tenant.service_numbers = numbers
                 .iter()
                 .map(|n| {
-                    redact::normalize_e164(n, country.as_deref())
-                        .map_err(|e| ServiceError::bad_input("service-number-invalid", format!("--service-numbers: {e}")))
+                    redact::normalize_e164(n, country.as_deref()).map_err(|e| {
+                        ServiceError::bad_input("service-number-invalid", format!("--service-numbers: {e}"))
+                    })
                 })
                 .collect::<Result<_, _>>()?;
         }
         if let Some(patterns) = change.agent_patterns {
             if patterns.iter().any(|p| p.trim().is_empty()) {
-                return Err(ServiceError::bad_input("agent-pattern-invalid", "--agent-pattern: empty pattern"));
+                return Err(ServiceError::bad_input(
+                    "agent-pattern-invalid",
+                    "--agent-pattern: empty pattern",
+                ));
             }
             tenant.agent_patterns = patterns;
         }
@@ -117,14 +145,16 @@ impl Service {
         }
         self.vault.catalog().update_tenant(&tenant).await?;
         self.audit(
-            AuditEvent::new(now, &Self::actor_name(actor), "tenant.set", Outcome::Done).tenant(name).detail(serde_json::json!({
-                "recording_enabled": tenant.recording_enabled,
-                "retention": tenant.retention,
-                "service_numbers": tenant.service_numbers.len(),
-                "agent_patterns": tenant.agent_patterns.len(),
-                "country": tenant.country,
-                "provider": tenant.provider,
-            })),
+            AuditEvent::new(now, &Self::actor_name(actor), "tenant.set", Outcome::Done)
+                .tenant(name)
+                .detail(serde_json::json!({
+                    "recording_enabled": tenant.recording_enabled,
+                    "retention": tenant.retention,
+                    "service_numbers": tenant.service_numbers.len(),
+                    "agent_patterns": tenant.agent_patterns.len(),
+                    "country": tenant.country,
+                    "provider": tenant.provider,
+                })),
         )
         .await?;
         Ok(tenant)
@@ -145,23 +175,32 @@ impl Service {
         if policy.policy.id != current.policy_id {
             return Err(ServiceError::bad_input(
                 "policy-id-mismatch",
-                format!("tenant {tenant} is bound to policy {:?}, the file is {:?}", current.policy_id, policy.policy.id),
+                format!(
+                    "tenant {tenant} is bound to policy {:?}, the file is {:?}",
+                    current.policy_id, policy.policy.id
+                ),
             ));
         }
         self.check_residency(&policy)?;
         let mut record = version_record(tenant, 0, policy_file, policy_text, &policy, actor, now);
         if record.sha256 == current.sha256 {
-            return Err(ServiceError::new(ErrorKind::Conflict, "policy-unchanged", "the file is identical to the active version"));
+            return Err(ServiceError::new(
+                ErrorKind::Conflict,
+                "policy-unchanged",
+                "the file is identical to the active version",
+            ));
         }
         record.version = self.vault.catalog().add_policy_version(record.clone()).await?;
         self.audit(
-            AuditEvent::new(now, &Self::actor_name(actor), "policy.update", Outcome::Done).tenant(tenant).detail(serde_json::json!({
-                "policy_id": record.policy_id,
-                "from_version": current.version,
-                "to_version": record.version,
-                "sha256": record.sha256,
-                "approved_by": record.approved_by,
-            })),
+            AuditEvent::new(now, &Self::actor_name(actor), "policy.update", Outcome::Done)
+                .tenant(tenant)
+                .detail(serde_json::json!({
+                    "policy_id": record.policy_id,
+                    "from_version": current.version,
+                    "to_version": record.version,
+                    "sha256": record.sha256,
+                    "approved_by": record.approved_by,
+                })),
         )
         .await?;
         Ok(record)

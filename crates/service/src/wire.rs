@@ -85,7 +85,12 @@ impl IngestMeta {
             };
             ServiceError::bad_input(
                 "meta-invalid",
-                format!("metadata: line {} column {}: field {}: {what}", inner.line(), inner.column(), path),
+                format!(
+                    "metadata: line {} column {}: field {}: {what}",
+                    inner.line(),
+                    inner.column(),
+                    path
+                ),
             )
         })
     }
@@ -93,13 +98,30 @@ impl IngestMeta {
 
 /// A serde data error without the offending value.
 fn describe_data_error(message: &str) -> String {
-    for known in ["missing field", "unknown field", "invalid type", "invalid value", "premature end", "input contains invalid characters"] {
+    for known in [
+        "missing field",
+        "unknown field",
+        "invalid type",
+        "invalid value",
+        "premature end",
+        "input contains invalid characters",
+    ] {
         if message.starts_with(known) {
             // Keep the field name after "missing/unknown field", drop any quoted value.
             if known.ends_with("field") {
-                return message.split(", expected").next().unwrap_or(known).split(" at line").next().unwrap_or(known).to_owned();
+                return message
+                    .split(", expected")
+                    .next()
+                    .unwrap_or(known)
+                    .split(" at line")
+                    .next()
+                    .unwrap_or(known)
+                    .to_owned();
             }
-            let expected = message.split(", expected ").nth(1).and_then(|e| e.split(" at line").next());
+            let expected = message
+                .split(", expected ")
+                .nth(1)
+                .and_then(|e| e.split(" at line").next());
             return match expected {
                 Some(e) => format!("{known}, expected {e}"),
                 None => known.to_owned(),

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
@@ -50,7 +52,10 @@ impl Catalog {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/catalog").run(&pool).await?;
         Ok(Catalog { pool })
     }
@@ -68,8 +73,10 @@ impl Catalog {
     /// Creates a tenant with its first (active) policy version.
     pub async fn create_tenant(&self, tenant: &TenantRecord, policy: &PolicyVersionRecord) -> Result<(), VaultError> {
         let mut tx = self.pool.begin().await?;
-        let exists: Option<(String,)> =
-            sqlx::query_as("SELECT name FROM tenants WHERE name = ?").bind(&tenant.name).fetch_optional(&mut *tx).await?;
+        let exists: Option<(String,)> = sqlx::query_as("SELECT name FROM tenants WHERE name = ?")
+            .bind(&tenant.name)
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_some() {
             return Err(VaultError::Conflict(format!("tenant {:?} already exists", tenant.name)));
         }
@@ -123,7 +130,9 @@ impl Catalog {
     }
 
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>, VaultError> {
-        let rows = sqlx::query("SELECT * FROM tenants ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM tenants ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(tenant_from_row).collect()
     }
 
@@ -285,7 +294,10 @@ impl Catalog {
 
     /// Removes a recording that never became visible (failed or abandoned write).
     pub async fn discard_writing(&self, id: Uuid) -> Result<(), VaultError> {
-        sqlx::query("DELETE FROM recordings WHERE id = ? AND state = 'writing'").bind(id.to_string()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM recordings WHERE id = ? AND state = 'writing'")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -319,7 +331,11 @@ impl Catalog {
             .iter()
             .map(stream_from_row)
             .collect::<Result<Vec<_>, VaultError>>()?;
-        Ok(RecordingEntry { recording, participants, streams })
+        Ok(RecordingEntry {
+            recording,
+            participants,
+            streams,
+        })
     }
 
     /// A visible (sealed or interrupted) recording.
@@ -367,28 +383,38 @@ impl Catalog {
 
     /// Recordings still in state `writing` (for recovery at start-up).
     pub async fn writing(&self) -> Result<Vec<RecordingRecord>, VaultError> {
-        let rows = sqlx::query("SELECT * FROM recordings WHERE state = 'writing' ORDER BY created_at").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM recordings WHERE state = 'writing' ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(recording_from_row).collect()
     }
 
     /// Replaces a recording by its tombstone, in one transaction.
     pub async fn replace_by_tombstone(&self, tombstone: &Tombstone) -> Result<(), VaultError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO tombstones (recording_id, tenant, policy_version, reason, erased_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query(
+            "INSERT INTO tombstones (recording_id, tenant, policy_version, reason, erased_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(tombstone.recording_id.to_string())
+        .bind(&tombstone.tenant)
+        .bind(tombstone.policy_version)
+        .bind(&tombstone.reason)
+        .bind(ts(tombstone.erased_at))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM recordings WHERE id = ?")
             .bind(tombstone.recording_id.to_string())
-            .bind(&tombstone.tenant)
-            .bind(tombstone.policy_version)
-            .bind(&tombstone.reason)
-            .bind(ts(tombstone.erased_at))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM recordings WHERE id = ?").bind(tombstone.recording_id.to_string()).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn tombstone(&self, id: Uuid) -> Result<Option<Tombstone>, VaultError> {
-        let row = sqlx::query("SELECT * FROM tombstones WHERE recording_id = ?").bind(id.to_string()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM tombstones WHERE recording_id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| {
             Ok(Tombstone {
                 recording_id: id,
@@ -405,7 +431,9 @@ impl Catalog {
     pub async fn append_audit(&self, event: &governance::AuditEvent) -> Result<StoredAuditEvent, VaultError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let last: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
         let (seq, prev_hash) = match last {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, governance::GENESIS_HASH.to_owned()),
@@ -430,12 +458,19 @@ impl Catalog {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(StoredAuditEvent { seq, event: event.clone(), prev_hash, hash })
+        Ok(StoredAuditEvent {
+            seq,
+            event: event.clone(),
+            prev_hash,
+            hash,
+        })
     }
 
     /// Every audit event in order.
     pub async fn audit_events(&self) -> Result<Vec<StoredAuditEvent>, VaultError> {
-        let rows = sqlx::query("SELECT * FROM audit_events ORDER BY seq").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM audit_events ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let outcome: String = row.try_get("outcome")?;
@@ -452,7 +487,8 @@ impl Catalog {
                         recording_id: row.try_get("recording_id")?,
                         purpose: row.try_get("purpose")?,
                         reason: row.try_get("reason")?,
-                        detail: serde_json::from_str(&detail).map_err(|_| VaultError::Corrupt("bad audit detail".into()))?,
+                        detail: serde_json::from_str(&detail)
+                            .map_err(|_| VaultError::Corrupt("bad audit detail".into()))?,
                     },
                     prev_hash: row.try_get("prev_hash")?,
                     hash: row.try_get("hash")?,
@@ -509,7 +545,8 @@ fn policy_from_row(row: &SqliteRow) -> Result<PolicyVersionRecord, VaultError> {
         source_file: row.try_get("source_file")?,
         source_text: row.try_get("source_text")?,
         sha256: row.try_get("sha256")?,
-        state: PolicyVersionState::parse(&state).ok_or_else(|| VaultError::Corrupt(format!("policy state {state:?}")))?,
+        state: PolicyVersionState::parse(&state)
+            .ok_or_else(|| VaultError::Corrupt(format!("policy state {state:?}")))?,
         created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
         created_by: row.try_get("created_by")?,
         approved_at: parse_opt_ts(row.try_get("approved_at")?)?,

@@ -27,7 +27,9 @@ impl SecretKey {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VaultError> {
-        let array: [u8; 32] = bytes.try_into().map_err(|_| VaultError::Corrupt("key has the wrong length".into()))?;
+        let array: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| VaultError::Corrupt("key has the wrong length".into()))?;
         Ok(SecretKey(array))
     }
 
@@ -116,13 +118,26 @@ pub fn stream_header(binding: StreamBinding) -> Vec<u8> {
 }
 
 /// Encrypts chunk `index` and appends it, length-prefixed, to `out`.
-pub fn seal_chunk(key: &SecretKey, binding: StreamBinding, index: u64, last: bool, plaintext: &[u8], out: &mut Vec<u8>) {
+pub fn seal_chunk(
+    key: &SecretKey,
+    binding: StreamBinding,
+    index: u64,
+    last: bool,
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) {
     debug_assert!(index < 1 << 56);
     let nonce = chunk_nonce(binding, index, last);
     let aad = chunk_aad(binding, index, last);
     let ciphertext = key
         .cipher()
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
         .expect("AES-GCM encryption of a bounded chunk cannot fail");
     out.extend_from_slice(&(ciphertext.len() as u32).to_be_bytes());
     out.extend_from_slice(&ciphertext);
@@ -148,9 +163,17 @@ impl<'a> ChunkReader<'a> {
     pub fn new(key: &'a SecretKey, binding: StreamBinding, object: &'a [u8]) -> Result<Self, VaultError> {
         let header = stream_header(binding);
         if object.len() < header.len() || object[..header.len()] != header[..] {
-            return Err(VaultError::Integrity("stream header does not match this recording and stream".into()));
+            return Err(VaultError::Integrity(
+                "stream header does not match this recording and stream".into(),
+            ));
         }
-        Ok(ChunkReader { key, binding, rest: &object[header.len()..], index: 0, finished: false })
+        Ok(ChunkReader {
+            key,
+            binding,
+            rest: &object[header.len()..],
+            index: 0,
+            finished: false,
+        })
     }
 
     /// Bytes not yet consumed (for recovery: what follows the last good chunk).
@@ -171,21 +194,33 @@ impl<'a> ChunkReader<'a> {
             return Ok(None);
         }
         if self.rest.is_empty() {
-            return Err(VaultError::Integrity(format!("stream truncated after chunk {}: no final chunk", self.index)));
+            return Err(VaultError::Integrity(format!(
+                "stream truncated after chunk {}: no final chunk",
+                self.index
+            )));
         }
         if self.rest.len() < 4 {
             return Err(VaultError::Integrity("stream truncated inside a chunk length".into()));
         }
         let len = u32::from_be_bytes([self.rest[0], self.rest[1], self.rest[2], self.rest[3]]) as usize;
         if !(TAG_LEN..=MAX_CHUNK_PLAINTEXT + TAG_LEN).contains(&len) || self.rest.len() < 4 + len {
-            return Err(VaultError::Integrity(format!("chunk {} has an impossible length or is truncated", self.index)));
+            return Err(VaultError::Integrity(format!(
+                "chunk {} has an impossible length or is truncated",
+                self.index
+            )));
         }
         let ciphertext = &self.rest[4..4 + len];
         let cipher = self.key.cipher();
         for last in [false, true] {
             let nonce = chunk_nonce(self.binding, self.index, last);
             let aad = chunk_aad(self.binding, self.index, last);
-            if let Ok(plaintext) = cipher.decrypt(Nonce::from_slice(&nonce), Payload { msg: ciphertext, aad: &aad }) {
+            if let Ok(plaintext) = cipher.decrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &aad,
+                },
+            ) {
                 self.rest = &self.rest[4 + len..];
                 self.index += 1;
                 self.finished = last;
@@ -204,7 +239,10 @@ mod tests {
     use super::*;
 
     fn binding() -> StreamBinding {
-        StreamBinding { recording_id: uuid::Uuid::from_u128(7), stream_index: 1 }
+        StreamBinding {
+            recording_id: uuid::Uuid::from_u128(7),
+            stream_index: 1,
+        }
     }
 
     fn object(key: &SecretKey, chunks: &[&[u8]]) -> Vec<u8> {
@@ -228,7 +266,10 @@ mod tests {
     fn round_trip_and_every_kind_of_damage_is_detected() {
         let key = SecretKey::random();
         let good = object(&key, &[b"one", b"two", b"three"]);
-        assert_eq!(read_all(&key, &good).unwrap(), vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+        assert_eq!(
+            read_all(&key, &good).unwrap(),
+            vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+        );
 
         let mut flipped = good.clone();
         let at = flipped.len() - 5;

@@ -32,7 +32,11 @@ impl KeyDirectory {
         }
         let master = load_or_create_key(&path.join(MASTER_KEY_FILE))?;
         let number_hash = load_or_create_key(&path.join(NUMBER_HASH_KEY_FILE))?;
-        Ok(KeyDirectory { path: path.to_owned(), master, number_hash })
+        Ok(KeyDirectory {
+            path: path.to_owned(),
+            master,
+            number_hash,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -65,7 +69,11 @@ fn load_or_create_key(file: &Path) -> Result<SecretKey, VaultError> {
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let key = SecretKey::random();
-            let mut out = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file)?;
+            let mut out = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(file)?;
             out.write_all(hex::encode(key.expose()).as_bytes())?;
             out.sync_all()?;
             Ok(key)

@@ -32,16 +32,24 @@ impl KeyStore {
             .pragma("secure_delete", "ON")
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/keystore").run(&pool).await?;
         restrict_permissions(&file)?;
-        let store = KeyStore { pool, master: keys.master().clone() };
+        let store = KeyStore {
+            pool,
+            master: keys.master().clone(),
+        };
         store.check_master().await?;
         Ok(store)
     }
 
     async fn check_master(&self) -> Result<(), VaultError> {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM key_check WHERE id = 1").fetch_optional(&self.pool).await?;
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM key_check WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             Some((value,)) => match open_with_random_nonce(&self.master, &value, b"key-check") {
                 Ok(plain) if plain == KEY_CHECK_PLAINTEXT => Ok(()),
@@ -49,7 +57,10 @@ impl KeyStore {
             },
             None => {
                 let value = seal_with_random_nonce(&self.master, KEY_CHECK_PLAINTEXT, b"key-check");
-                sqlx::query("INSERT INTO key_check (id, value) VALUES (1, ?)").bind(value).execute(&self.pool).await?;
+                sqlx::query("INSERT INTO key_check (id, value) VALUES (1, ?)")
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
         }
@@ -59,10 +70,14 @@ impl KeyStore {
     pub async fn create_data_key(&self, recording: Uuid, day: NaiveDate) -> Result<SecretKey, VaultError> {
         let mut tx = self.pool.begin().await?;
         let day_text = day.to_string();
-        let existing: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT wrapped FROM keks WHERE day = ?").bind(&day_text).fetch_optional(&mut *tx).await?;
+        let existing: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped FROM keks WHERE day = ?")
+            .bind(&day_text)
+            .fetch_optional(&mut *tx)
+            .await?;
         let kek = match existing {
-            Some((wrapped,)) => unwrap_key(&self.master, &wrapped, &kek_context(&day_text)).map_err(|_| VaultError::WrongMasterKey)?,
+            Some((wrapped,)) => {
+                unwrap_key(&self.master, &wrapped, &kek_context(&day_text)).map_err(|_| VaultError::WrongMasterKey)?
+            }
             None => {
                 let kek = SecretKey::random();
                 sqlx::query("INSERT INTO keks (day, wrapped) VALUES (?, ?)")
@@ -111,15 +126,23 @@ impl KeyStore {
     /// Destroys the KEK of `day` and every data key under it (retention day reached).
     pub async fn destroy_day(&self, day: NaiveDate) -> Result<u64, VaultError> {
         let mut tx = self.pool.begin().await?;
-        let keys = sqlx::query("DELETE FROM data_keys WHERE kek_day = ?").bind(day.to_string()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM keks WHERE day = ?").bind(day.to_string()).execute(&mut *tx).await?;
+        let keys = sqlx::query("DELETE FROM data_keys WHERE kek_day = ?")
+            .bind(day.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM keks WHERE day = ?")
+            .bind(day.to_string())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.checkpoint().await?;
         Ok(keys.rows_affected())
     }
 
     async fn checkpoint(&self) -> Result<(), VaultError> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -138,7 +161,11 @@ fn data_key_context(recording: Uuid) -> String {
 
 fn restrict_permissions(file: &Path) -> Result<(), VaultError> {
     use std::os::unix::fs::PermissionsExt;
-    for path in [file.to_owned(), file.with_extension("sqlite-wal"), file.with_extension("sqlite-shm")] {
+    for path in [
+        file.to_owned(),
+        file.with_extension("sqlite-wal"),
+        file.with_extension("sqlite-shm"),
+    ] {
         if path.exists() {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         }

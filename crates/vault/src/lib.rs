@@ -48,13 +48,16 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("spool_dir", &self.spool_dir).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("spool_dir", &self.spool_dir)
+            .finish_non_exhaustive()
     }
 }
 
 impl Vault {
     /// Opens the vault with the default local object store under `data/objects`.
     pub async fn open(data_dir: &Path, keys_dir: &Path) -> Result<Self, VaultError> {
+        ensure_private_dir(data_dir)?;
         let objects_dir = data_dir.join("objects");
         std::fs::create_dir_all(&objects_dir)?;
         let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&objects_dir)?);
@@ -62,19 +65,29 @@ impl Vault {
     }
 
     /// Opens the vault over any object store.
-    pub async fn open_with_store(data_dir: &Path, keys_dir: &Path, objects: Arc<dyn ObjectStore>) -> Result<Self, VaultError> {
+    pub async fn open_with_store(
+        data_dir: &Path,
+        keys_dir: &Path,
+        objects: Arc<dyn ObjectStore>,
+    ) -> Result<Self, VaultError> {
         if keys_dir.starts_with(data_dir) {
             return Err(VaultError::KeyDirectory(
                 "the key directory must be outside the data directory, so a backup of the data holds no key".into(),
             ));
         }
-        std::fs::create_dir_all(data_dir)?;
+        ensure_private_dir(data_dir)?;
         let spool_dir = data_dir.join("spool");
         std::fs::create_dir_all(&spool_dir)?;
         let keys = KeyDirectory::open_or_create(keys_dir)?;
         let keystore = KeyStore::open(&keys).await?;
         let catalog = Catalog::open(&data_dir.join(CATALOG_FILE)).await?;
-        Ok(Vault { catalog, keystore, objects, spool_dir, number_hash_key: keys.number_hash_key() })
+        Ok(Vault {
+            catalog,
+            keystore,
+            objects,
+            spool_dir,
+            number_hash_key: keys.number_hash_key(),
+        })
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -150,4 +163,13 @@ impl Vault {
 /// Where a stream's object lives in the store.
 pub fn object_path(tenant: &str, id: Uuid, stream: i64) -> String {
     format!("{tenant}/{id}/{stream}.cvs")
+}
+
+/// Creates `dir` readable by its owner only, when it does not exist yet.
+fn ensure_private_dir(dir: &Path) -> Result<(), VaultError> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)?;
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    }
+    Ok(())
 }

@@ -43,7 +43,11 @@ pub struct StreamAudio {
 }
 
 /// Reads and verifies every chunk of `object`; the audio and the trailer.
-pub(crate) fn open_object(key: &crate::SecretKey, binding: StreamBinding, object: &[u8]) -> Result<(Vec<u8>, StreamTrailer), VaultError> {
+pub(crate) fn open_object(
+    key: &crate::SecretKey,
+    binding: StreamBinding,
+    object: &[u8],
+) -> Result<(Vec<u8>, StreamTrailer), VaultError> {
     let mut reader = ChunkReader::new(key, binding, object)?;
     let mut audio = Vec::with_capacity(object.len());
     let mut digest = Sha256::new();
@@ -85,14 +89,22 @@ impl Vault {
             .ok_or_else(|| VaultError::NotFound(format!("stream {idx} of recording {id}")))?
             .clone();
         let key = self.keystore().data_key(id).await?;
-        let object = self.objects().get(&ObjectPath::from(stream.object_path.as_str())).await?.bytes().await?;
+        let object = self
+            .objects()
+            .get(&ObjectPath::from(stream.object_path.as_str()))
+            .await?
+            .bytes()
+            .await?;
         let binding = StreamBinding {
             recording_id: id,
             stream_index: u32::try_from(idx).map_err(|_| VaultError::Corrupt("stream index".into()))?,
         };
         let (audio, trailer) = open_object(&key, binding, &object)?;
         if trailer.chunks != stream.chunks as u64 || trailer.audio_bytes != stream.audio_bytes as u64 {
-            return Err(VaultError::Integrity(format!("stream {} does not match its catalog entry", stream.label)));
+            return Err(VaultError::Integrity(format!(
+                "stream {} does not match its catalog entry",
+                stream.label
+            )));
         }
         Ok(StreamAudio { stream, audio, trailer })
     }

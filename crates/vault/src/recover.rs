@@ -25,7 +25,11 @@ pub struct RecoveryReport {
 impl Vault {
     /// Recovers every `writing` recording created before `started_before`.
     /// Only the process that owns capture for this data directory may call it.
-    pub async fn recover(&self, started_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<RecoveryReport, VaultError> {
+    pub async fn recover(
+        &self,
+        started_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<RecoveryReport, VaultError> {
         let mut report = RecoveryReport::default();
         for recording in self.catalog().writing().await? {
             if recording.created_at >= started_before {
@@ -57,13 +61,22 @@ impl Vault {
                 let path = spool_path(self.spool_dir(), binding);
                 let spooled = std::fs::read(&path).unwrap_or_default();
                 let (object, trailer) = recovery_seal(&key, binding, &spooled);
-                self.objects().put(&ObjectPath::from(stream.object_path.as_str()), object.into()).await?;
+                self.objects()
+                    .put(&ObjectPath::from(stream.object_path.as_str()), object.into())
+                    .await?;
                 stream.chunks = trailer.chunks as i64;
                 stream.audio_bytes = trailer.audio_bytes as i64;
                 stream.seal = StreamSeal::Recovered;
             }
             self.catalog()
-                .mark_sealed(recording.id, RecordingState::Interrupted, recording.ended_at, recording.duration_ms, &streams, now)
+                .mark_sealed(
+                    recording.id,
+                    RecordingState::Interrupted,
+                    recording.ended_at,
+                    recording.duration_ms,
+                    &streams,
+                    now,
+                )
                 .await?;
             let _ = std::fs::remove_dir_all(self.spool_dir().join(recording.id.to_string()));
             report.recovered.push(recording.id);
@@ -98,7 +111,9 @@ fn recovery_seal(key: &crate::SecretKey, binding: StreamBinding, spooled: &[u8])
         chunks,
         audio_bytes,
         sha256: hex::encode(digest.finalize()),
-        cut: Some(format!("process stopped; {dropped} unverifiable spool bytes dropped after chunk {chunks}")),
+        cut: Some(format!(
+            "process stopped; {dropped} unverifiable spool bytes dropped after chunk {chunks}"
+        )),
     };
     seal_chunk(key, binding, chunks, true, &trailer.to_bytes(), &mut object);
     (object, trailer)

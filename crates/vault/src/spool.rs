@@ -26,7 +26,9 @@ pub struct SpoolWriter {
 
 /// The spool file of a stream.
 pub fn spool_path(spool_dir: &Path, binding: StreamBinding) -> PathBuf {
-    spool_dir.join(binding.recording_id.to_string()).join(format!("{}.cvs", binding.stream_index))
+    spool_dir
+        .join(binding.recording_id.to_string())
+        .join(format!("{}.cvs", binding.stream_index))
 }
 
 impl SpoolWriter {
@@ -78,7 +80,14 @@ impl SpoolWriter {
             cut: None,
         };
         self.buffer.clear();
-        seal_chunk(&self.key, self.binding, self.chunks, true, &trailer.to_bytes(), &mut self.buffer);
+        seal_chunk(
+            &self.key,
+            self.binding,
+            self.chunks,
+            true,
+            &trailer.to_bytes(),
+            &mut self.buffer,
+        );
         self.file.write_all(&self.buffer)?;
         self.file.sync_all()?;
         Ok((self.path, trailer))

@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 use object_store::path::Path as ObjectPath;
 use sha2::{Digest, Sha256};
 
+use crate::Vault;
 use crate::crypto::{MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, seal_chunk, stream_header};
 use crate::error::VaultError;
 use crate::reader::StreamTrailer;
 use crate::records::{RecordingEntry, RecordingState, StreamSeal};
 use crate::spool::SpoolWriter;
-use crate::Vault;
 
 /// A recording being written. Dropping it without `seal` leaves a `writing` row that
 /// start-up recovery discards (ingest) or closes with a recovery seal (capture).
@@ -30,7 +30,10 @@ impl RecordingWriter {
 
     fn binding(&self, idx: i64) -> Result<StreamBinding, VaultError> {
         let stream_index = u32::try_from(idx).map_err(|_| VaultError::Corrupt(format!("stream index {idx}")))?;
-        Ok(StreamBinding { recording_id: self.id(), stream_index })
+        Ok(StreamBinding {
+            recording_id: self.id(),
+            stream_index,
+        })
     }
 
     fn stream_position(&self, idx: i64) -> Result<usize, VaultError> {
@@ -59,7 +62,14 @@ impl RecordingWriter {
             sha256: hex::encode(Sha256::digest(audio)),
             cut: None,
         };
-        seal_chunk(&self.key, binding, chunks as u64, true, &trailer.to_bytes(), &mut object);
+        seal_chunk(
+            &self.key,
+            binding,
+            chunks as u64,
+            true,
+            &trailer.to_bytes(),
+            &mut object,
+        );
         let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
         self.vault.objects().put(&path, object.into()).await?;
         let stream = &mut self.entry.streams[pos];
@@ -91,14 +101,29 @@ impl RecordingWriter {
     }
 
     /// Seals the recording: it becomes visible in the catalog, in one transaction.
-    pub async fn seal(self, ended_at: Option<DateTime<Utc>>, duration_ms: Option<i64>, now: DateTime<Utc>) -> Result<uuid::Uuid, VaultError> {
+    pub async fn seal(
+        self,
+        ended_at: Option<DateTime<Utc>>,
+        duration_ms: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<uuid::Uuid, VaultError> {
         if let Some(open) = self.entry.streams.iter().find(|s| s.seal == StreamSeal::Open) {
-            return Err(VaultError::Conflict(format!("stream {} has not been written", open.label)));
+            return Err(VaultError::Conflict(format!(
+                "stream {} has not been written",
+                open.label
+            )));
         }
         let id = self.id();
         self.vault
             .catalog()
-            .mark_sealed(id, RecordingState::Sealed, ended_at, duration_ms, &self.entry.streams, now)
+            .mark_sealed(
+                id,
+                RecordingState::Sealed,
+                ended_at,
+                duration_ms,
+                &self.entry.streams,
+                now,
+            )
             .await?;
         let _ = std::fs::remove_dir_all(self.vault.spool_dir().join(id.to_string()));
         Ok(id)

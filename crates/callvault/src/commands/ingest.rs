@@ -13,7 +13,9 @@ pub async fn run(settings: &Settings, args: IngestArgs) -> anyhow::Result<()> {
     let meta = IngestMeta::from_json(&meta_bytes)?;
     let service = super::open_service(settings).await?;
     let now = super::now();
-    let result = service.ingest(&args.tenant, &audio, &meta, &Actor::LocalAdministrator, now).await;
+    let result = service
+        .ingest(&args.tenant, &audio, &meta, &Actor::LocalAdministrator, now)
+        .await;
     service.close().await;
     let result = result?;
     if args.json {

@@ -26,7 +26,10 @@ pub fn parse_time(flag: &str, text: &str) -> anyhow::Result<DateTime<Utc>> {
 }
 
 fn init_logging(settings: &Settings, default: &str) {
-    let filter = std::env::var("RUST_LOG").ok().or_else(|| settings.log_level.clone()).unwrap_or_else(|| default.to_owned());
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .or_else(|| settings.log_level.clone())
+        .unwrap_or_else(|| default.to_owned());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

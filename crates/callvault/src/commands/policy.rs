@@ -50,9 +50,20 @@ pub async fn run(settings: &Settings, command: PolicyCommand) -> anyhow::Result<
     match command {
         PolicyCommand::Update { tenant, file } => {
             let (text, policy) = read_policy(&file)?;
-            let record = service.update_policy(&tenant, &file.display().to_string(), &text, &Actor::LocalAdministrator, now).await?;
+            let record = service
+                .update_policy(
+                    &tenant,
+                    &file.display().to_string(),
+                    &text,
+                    &Actor::LocalAdministrator,
+                    now,
+                )
+                .await?;
             super::warn_review(&policy, now);
-            println!("tenant {tenant}: policy {} version {} is active", record.policy_id, record.version);
+            println!(
+                "tenant {tenant}: policy {} version {} is active",
+                record.policy_id, record.version
+            );
         }
         PolicyCommand::Versions { tenant, json } => {
             let versions = service.policy_versions(&tenant).await?;
@@ -81,8 +92,8 @@ pub async fn run(settings: &Settings, command: PolicyCommand) -> anyhow::Result<
                 }
             }
         }
-        PolicyCommand::Show { tenant, version } => {
-            print!("{}", service.policy_version(&tenant, version).await?.source_text);
+        PolicyCommand::Show { tenant, number } => {
+            print!("{}", service.policy_version(&tenant, number).await?.source_text);
         }
         PolicyCommand::Check { .. } | PolicyCommand::Render { .. } => unreachable!("handled offline"),
     }

@@ -20,7 +20,15 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
     let now = super::now();
     let actor = Actor::LocalAdministrator;
     match command {
-        RecordingsCommand::List { tenant, customer_number, purpose, reason, from, to, json } => {
+        RecordingsCommand::List {
+            tenant,
+            customer_number,
+            purpose,
+            reason,
+            from,
+            to,
+            json,
+        } => {
             let query = RecordingQuery {
                 tenant,
                 customer_number,
@@ -33,7 +41,10 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
             if json {
                 println!("{}", serde_json::to_string_pretty(&recordings)?);
             } else {
-                println!("{:<36}  {:<16}  {:<8}  {:<20}  {:>8}  {:<16}  STATE", "ID", "TENANT", "DIR", "STARTED", "SECONDS", "CUSTOMER");
+                println!(
+                    "{:<36}  {:<16}  {:<8}  {:<20}  {:>8}  {:<16}  STATE",
+                    "ID", "TENANT", "DIR", "STARTED", "SECONDS", "CUSTOMER"
+                );
                 for r in recordings {
                     println!(
                         "{:<36}  {:<16}  {:<8}  {:<20}  {:>8.1}  {:<16}  {}",
@@ -56,18 +67,32 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             }
         }
-        RecordingsCommand::Export { id, out, purpose, reason, format, stream } => {
+        RecordingsCommand::Export {
+            id,
+            out,
+            purpose,
+            reason,
+            format,
+            stream,
+        } => {
             let format = match format {
                 ExportFormatArg::Wav => ExportFormat::Wav,
                 ExportFormatArg::WavStereo => ExportFormat::WavStereo,
                 ExportFormatArg::Ogg => ExportFormat::parse("ogg")?,
             };
-            let request = ExportRequest { id: &id, purpose: &purpose, reason: &reason, format, stream: stream.as_deref() };
+            let request = ExportRequest {
+                id: &id,
+                purpose: &purpose,
+                reason: &reason,
+                format,
+                stream: stream.as_deref(),
+            };
             let exported = service.export_recording(&request, &actor, now).await?;
             // Written to a temporary file first so a failed export leaves nothing half-written.
             let tmp = out.with_extension("partial");
             {
-                let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+                let mut file =
+                    std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
                 file.write_all(&exported.wav)?;
                 file.sync_all()?;
             }
@@ -76,7 +101,10 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
         }
         RecordingsCommand::Erase { id, reason } => {
             let tombstone = service.erase_recording(&id, &reason, &actor, now).await?;
-            println!("recording {} erased; tombstone kept (tenant {}, policy version {})", tombstone.recording_id, tombstone.tenant, tombstone.policy_version);
+            println!(
+                "recording {} erased; tombstone kept (tenant {}, policy version {})",
+                tombstone.recording_id, tombstone.tenant, tombstone.policy_version
+            );
         }
     }
     Ok(())

@@ -9,7 +9,9 @@ use crate::config::Settings;
 
 pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.http_listen {
-        settings.http_listen = listen.parse().with_context(|| format!("--http-listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
+        settings.http_listen = listen
+            .parse()
+            .with_context(|| format!("--http-listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
     }
     if !settings.http_listen.ip().is_loopback() {
         // Deny by default: until identities and authentication land, the API is local only.
@@ -22,24 +24,42 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     let lock_path = settings.data_dir.join("serve.lock");
     let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
     if lock.try_lock().is_err() {
-        bail!("another callvault serve is running on data directory {}", settings.data_dir.display());
+        bail!(
+            "another callvault serve is running on data directory {}",
+            settings.data_dir.display()
+        );
     }
 
     let now = super::now();
     // Residency is checked at start-up (WEBEO-UK, POSTI-EEA); review dates are reported (ARLO-REVIEW).
     for tenant in service.tenants().await? {
         let (policy, _) = service.active_policy(&tenant.name).await?;
-        service.check_residency(&policy).map_err(|e| anyhow::anyhow!("tenant {}: {}", tenant.name, e))?;
+        service
+            .check_residency(&policy)
+            .map_err(|e| anyhow::anyhow!("tenant {}: {}", tenant.name, e))?;
         super::warn_review(&policy, now);
     }
     // Imports older than a grace period that never completed are removed; captures sealed.
     let report = service.recover(now - chrono::TimeDelta::minutes(10), now).await?;
     if !report.recovered.is_empty() || !report.discarded.is_empty() {
-        tracing::warn!(recovered = report.recovered.len(), discarded = report.discarded.len(), "recovered unfinished recordings");
+        tracing::warn!(
+            recovered = report.recovered.len(),
+            discarded = report.discarded.len(),
+            "recovered unfinished recordings"
+        );
     }
 
-    let state = api::AppState { service: service.clone(), metrics: Arc::new(api::Metrics::default()), clock: Arc::new(super::now) };
-    let app = api::router(state, &api::ApiSettings { max_body_bytes: settings.max_upload_bytes });
+    let state = api::AppState {
+        service: service.clone(),
+        metrics: Arc::new(api::Metrics::default()),
+        clock: Arc::new(super::now),
+    };
+    let app = api::router(
+        state,
+        &api::ApiSettings {
+            max_body_bytes: settings.max_upload_bytes,
+        },
+    );
     let listener = tokio::net::TcpListener::bind(settings.http_listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.http_listen))?;

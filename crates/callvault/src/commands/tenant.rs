@@ -22,17 +22,31 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<
     match command {
         TenantCommand::Create { name, policy } => {
             let text = std::fs::read_to_string(&policy).with_context(|| format!("cannot read {}", policy.display()))?;
-            let tenant = service.create_tenant(&name, &policy.display().to_string(), &text, &actor, now).await?;
+            let tenant = service
+                .create_tenant(&name, &policy.display().to_string(), &text, &actor, now)
+                .await?;
             let (parsed, _) = service.active_policy(&name).await?;
             super::warn_review(&parsed, now);
             println!(
                 "tenant {} created with policy {} (version 1); recording {}",
                 tenant.name,
                 tenant.policy_id,
-                if tenant.recording_enabled { "on" } else { "off until enabled (tenant set --recording on)" }
+                if tenant.recording_enabled {
+                    "on"
+                } else {
+                    "off until enabled (tenant set --recording on)"
+                }
             );
         }
-        TenantCommand::Set { name, recording, retention, service_numbers, agent_pattern, country, provider } => {
+        TenantCommand::Set {
+            name,
+            recording,
+            retention,
+            service_numbers,
+            agent_pattern,
+            country,
+            provider,
+        } => {
             let change = TenantChange {
                 recording_enabled: recording.map(|r| matches!(r, OnOff::On)),
                 retention,
@@ -51,7 +65,12 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 for t in tenants {
-                    println!("{:<24} {:<20} recording {}", t.name, t.policy_id, if t.recording_enabled { "on" } else { "off" });
+                    println!(
+                        "{:<24} {:<20} recording {}",
+                        t.name,
+                        t.policy_id,
+                        if t.recording_enabled { "on" } else { "off" }
+                    );
                 }
             }
         }

@@ -47,17 +47,11 @@ enum Data<'a> {
 }
 
 fn u16_at(bytes: &[u8], offset: usize) -> Option<u16> {
-    bytes
-        .get(offset..)?
-        .first_chunk::<2>()
-        .map(|b| u16::from_le_bytes(*b))
+    bytes.get(offset..)?.first_chunk::<2>().map(|b| u16::from_le_bytes(*b))
 }
 
 fn u32_at(bytes: &[u8], offset: usize) -> Option<u32> {
-    bytes
-        .get(offset..)?
-        .first_chunk::<4>()
-        .map(|b| u32::from_le_bytes(*b))
+    bytes.get(offset..)?.first_chunk::<4>().map(|b| u32::from_le_bytes(*b))
 }
 
 /// Parses a WAV file held in memory.
@@ -97,10 +91,7 @@ pub fn parse_wav(bytes: &[u8]) -> Result<WavAudio, WavError> {
         let size = u32_at(header, 4).unwrap_or_default();
         let is_data = id == b"data";
 
-        if is_data
-            && (size == UNKNOWN_SIZE
-                || (size == 0 && (riff_size == 0 || riff_size == UNKNOWN_SIZE)))
-        {
+        if is_data && (size == UNKNOWN_SIZE || (size == 0 && (riff_size == 0 || riff_size == UNKNOWN_SIZE))) {
             if data.is_some() {
                 return Err(WavError::BadFormat("more than one data chunk".into()));
             }
@@ -108,10 +99,7 @@ pub fn parse_wav(bytes: &[u8]) -> Result<WavAudio, WavError> {
             break;
         }
 
-        let Some(body) = usize::try_from(size)
-            .ok()
-            .and_then(|len| after_header.get(..len))
-        else {
+        let Some(body) = usize::try_from(size).ok().and_then(|len| after_header.get(..len)) else {
             return Err(WavError::Truncated(format!(
                 "chunk \"{}\" declares {size} bytes but only {} remain",
                 id.escape_ascii(),
@@ -181,10 +169,7 @@ fn check_riff_header(bytes: &[u8]) -> Result<u32, WavError> {
         let why = match magic {
             b"RIFX" => "big-endian RIFX files are not supported".to_string(),
             b"RF64" => "RF64 (64-bit RIFF) files are not supported".to_string(),
-            _ => format!(
-                "file starts with \"{}\", expected \"RIFF\"",
-                magic.escape_ascii()
-            ),
+            _ => format!("file starts with \"{}\", expected \"RIFF\"", magic.escape_ascii()),
         };
         return Err(WavError::NotRiff(why));
     }
@@ -206,12 +191,7 @@ fn truncated_header(len: usize) -> WavError {
 
 /// Parses and validates the body of a `fmt ` chunk.
 fn parse_fmt(body: &[u8]) -> Result<Format, WavError> {
-    let too_short = || {
-        WavError::BadFormat(format!(
-            "fmt chunk is {} bytes; at least 16 are required",
-            body.len()
-        ))
-    };
+    let too_short = || WavError::BadFormat(format!("fmt chunk is {} bytes; at least 16 are required", body.len()));
     let tag = u16_at(body, 0).ok_or_else(too_short)?;
     let channels = u16_at(body, 2).ok_or_else(too_short)?;
     let sample_rate = u32_at(body, 4).ok_or_else(too_short)?;
@@ -253,9 +233,7 @@ fn parse_fmt(body: &[u8]) -> Result<Format, WavError> {
     if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
         return Err(WavError::BadSampleRate(sample_rate));
     }
-    let expected_align = encoding
-        .bytes_per_sample()
-        .saturating_mul(usize::from(channels));
+    let expected_align = encoding.bytes_per_sample().saturating_mul(usize::from(channels));
     if usize::from(block_align) != expected_align {
         return Err(WavError::BadFormat(format!(
             "block align is {block_align} bytes; {channels} channel(s) of {} expect {expected_align}",

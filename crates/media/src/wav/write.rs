@@ -35,12 +35,7 @@ pub fn write_wav_pcm16(sample_rate: u32, channels: &[Vec<i16>]) -> Vec<u8> {
 /// Sizes too large for 32 bits are written as 0xFFFFFFFF, which [`super::parse_wav`]
 /// reads as "data runs to end of file".
 pub fn write_wav(audio: &WavAudio) -> Vec<u8> {
-    let mut out = header(
-        audio.encoding,
-        audio.sample_rate,
-        audio.channels,
-        audio.data.len(),
-    );
+    let mut out = header(audio.encoding, audio.sample_rate, audio.channels, audio.data.len());
     out.extend_from_slice(&audio.data);
     if audio.data.len() % 2 == 1 {
         out.push(0);

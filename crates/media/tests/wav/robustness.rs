@@ -55,14 +55,7 @@ fn parse_never_panics_on_mutated_valid_files() {
                 2 => bytes.truncate(at),
                 3 => {
                     // Overwrite a u32 with a boundary-ish value.
-                    let v = [
-                        0,
-                        1,
-                        0xFFFF_FFFF,
-                        0xFFFF_FFF0,
-                        0x8000_0000,
-                        rng.next() as u32,
-                    ][rng.below(6)];
+                    let v = [0, 1, 0xFFFF_FFFF, 0xFFFF_FFF0, 0x8000_0000, rng.next() as u32][rng.below(6)];
                     let end = (at + 4).min(bytes.len());
                     bytes[at..end].copy_from_slice(&v.to_le_bytes()[..end - at]);
                 }

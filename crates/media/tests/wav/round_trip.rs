@@ -1,9 +1,7 @@
 //! Round trips through the writer and reader, chunk skipping and streaming sizes.
 
 use crate::support::*;
-use media::wav::{
-    SampleEncoding, decode_to_pcm16, encode_from_pcm16, parse_wav, write_wav, write_wav_pcm16,
-};
+use media::wav::{SampleEncoding, decode_to_pcm16, encode_from_pcm16, parse_wav, write_wav, write_wav_pcm16};
 
 #[test]
 fn round_trip_every_encoding_mono_and_stereo() {
@@ -130,11 +128,7 @@ fn odd_data_without_final_pad_byte_is_tolerated() {
 fn streaming_sizes_read_to_end_of_file() {
     let full = canonical();
     let cases: Vec<(&str, Vec<u8>, usize)> = vec![
-        (
-            "data size 0xFFFFFFFF",
-            patch_u32(full.clone(), 40, u32::MAX),
-            20,
-        ),
+        ("data size 0xFFFFFFFF", patch_u32(full.clone(), 40, u32::MAX), 20),
         (
             "RIFF and data sizes 0",
             patch_u32(patch_u32(full.clone(), 4, 0), 40, 0),

@@ -2,11 +2,7 @@
 
 use media::wav::{SampleEncoding, WavAudio, encode_from_pcm16, write_wav_pcm16};
 
-pub const ENCODINGS: [SampleEncoding; 3] = [
-    SampleEncoding::Pcm16,
-    SampleEncoding::MuLaw,
-    SampleEncoding::ALaw,
-];
+pub const ENCODINGS: [SampleEncoding; 3] = [SampleEncoding::Pcm16, SampleEncoding::MuLaw, SampleEncoding::ALaw];
 
 /// Builds a RIFF/WAVE file from chunks, adding pad bytes after odd-sized ones.
 pub fn riff(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {

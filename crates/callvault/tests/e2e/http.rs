@@ -1,0 +1,115 @@
+//! The HTTP API of a running `callvault serve`, driven with a real HTTP client.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, multipart};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A running server, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn serve(env: &Env) -> Server {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .current_dir(env.path())
+        .args(["serve", "--http-listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::blocking::get(format!("{}/healthz", server.base)).is_ok_and(|r| r.status().is_success()) {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server did not become healthy");
+}
+
+fn post(client: &Client, server: &Server, tenant: &str, meta: &Value, wav: Vec<u8>) -> (u16, Value) {
+    let form = multipart::Form::new()
+        .text("tenant", tenant.to_owned())
+        .part("meta", multipart::Part::bytes(meta.to_string().into_bytes()).mime_str("application/json").unwrap())
+        .part("audio", multipart::Part::bytes(wav).file_name("call.wav").mime_str("audio/wav").unwrap());
+    let response = client.post(format!("{}/v1/recordings", server.base)).multipart(form).send().unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn http_ingest_keeps_permitted_calls_and_refuses_with_codes() {
+    let env = Env::new(Some("eu-eea"));
+    env.create_tenant("arlo", "arlo-europe");
+    let server = serve(&env);
+    let client = Client::new();
+
+    let health: Value = client.get(format!("{}/healthz", server.base)).send().unwrap().json().unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let consent = json!({"consent": {"granted": true, "digit": "1", "at": "2026-11-20T10:00:03Z"}, "customer_number": "+4791234567"});
+    let (status, body) = post(&client, &server, "arlo", &meta("inbound", &["quality"], consent.clone()), stereo_call(1));
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["policy_version"], 1);
+
+    let (status, body) = post(&client, &server, "arlo", &meta("outbound", &["quality"], consent.clone()), stereo_call(1));
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("direction-not-recorded")));
+    assert_eq!(body["error"]["rule"], "recording.directions");
+
+    let (status, body) = post(&client, &server, "nobody", &meta("inbound", &["quality"], consent.clone()), stereo_call(1));
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("tenant-unknown")));
+
+    let (status, body) = post(&client, &server, "arlo", &json!({"direction": "inbound"}), stereo_call(1));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("meta-invalid")));
+
+    let (status, body) = post(&client, &server, "arlo", &meta("inbound", &["quality"], consent), b"RIFFxxxxWAVE".to_vec());
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("wav-bad-format")));
+
+    // Not multipart at all; an unknown route; a wrong method.
+    let r = client.post(format!("{}/v1/recordings", server.base)).body("hello").send().unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.json::<Value>().unwrap()["error"]["code"], "multipart-invalid");
+    let r = client.get(format!("{}/v1/nothing", server.base)).send().unwrap();
+    assert_eq!((r.status().as_u16(), r.json::<Value>().unwrap()["error"]["code"].clone()), (404, json!("route-not-found")));
+    let r = client.delete(format!("{}/v1/recordings", server.base)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+
+    let metrics = client.get(format!("{}/metrics", server.base)).send().unwrap().text().unwrap();
+    assert!(metrics.contains("callvault_ingest_total{outcome=\"stored\",code=\"\"} 1"), "{metrics}");
+    assert!(metrics.contains("code=\"direction-not-recorded\""));
+    assert!(!metrics.contains("91234567"));
+
+    drop(server);
+    // What the server stored is visible to the CLI.
+    let listed = env.list();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], id.as_str());
+}
+
+#[test]
+fn http_serve_refuses_to_listen_beyond_loopback_without_authentication() {
+    let env = Env::new(None);
+    let out = env.run(&["serve", "--http-listen", "0.0.0.0:0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no authentication"));
+}

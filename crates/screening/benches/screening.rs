@@ -1,0 +1,2 @@
+//! Screening benchmark (placeholder).
+fn main() {}

@@ -1,0 +1,275 @@
+//! Foundation (issue 2) figure: lookup by customer number among 1,000,000 catalog rows,
+//! p50 and p99. Goal: p99 under 5 ms.
+//!
+//! The catalog is filled with direct SQL inserts (big transactions) of realistic rows:
+//! tenant posti, policy version 1, state sealed, masked number and keyed hash made with
+//! the vault's own number-hash key, started_at spread over a year, one stream row each.
+//! Customers call several times (about 4 recordings per number on average).
+//!
+//! Measured:
+//! - `Service::list_recordings` with tenant, customer number (national form), purpose and
+//!   reason: the real path (policy purpose check, normalisation, keyed hash, audit event,
+//!   indexed query, a streams query per hit);
+//! - `Catalog::list` with the hash filter alone, and with tenant + hash.
+//!
+//! `cargo bench -p service --bench lookup` (optional argument: rows, default 1,000,000;
+//! `LOOKUP_QUERIES`: lookups per path, default 10,000).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Months, TimeDelta, Utc};
+use governance::Actor;
+use redact::NumberHasher;
+use service::{RecordingQuery, Service};
+use sqlx::{QueryBuilder, Sqlite};
+use uuid::Uuid;
+use vault::{RecordingFilter, ts};
+
+const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_TRANSACTION: usize = 100_000;
+
+/// The national form a caller gives and the E.164 form the service normalises it to.
+fn customer_national(c: usize) -> String {
+    format!("040 {:07}", c)
+}
+
+fn customer_e164(c: usize) -> String {
+    format!("+35840{:07}", c)
+}
+
+struct Row {
+    id: String,
+    direction: &'static str,
+    started_at: DateTime<Utc>,
+    duration_ms: i64,
+    customer: usize,
+    agent: usize,
+}
+
+async fn fill(service: &Service, rows: usize, customers: usize, counts: &mut [u32]) -> Duration {
+    let pool = service.vault().catalog().pool();
+    let hasher = NumberHasher::new(service.vault().number_hash_key());
+    let now = common::bench_now();
+    let service_number = redact::normalize_e164("0600 94320", Some("FI")).expect("service number");
+    let hashes: Vec<String> = (0..customers).map(|c| hasher.hash(&customer_e164(c))).collect();
+    let masked: Vec<String> = (0..customers).map(|c| redact::mask_number(&customer_e164(c), 3)).collect();
+    let mut rng = common::Rng::new(7);
+    let start = Instant::now();
+    let mut done = 0;
+    while done < rows {
+        let mut tx = pool.begin().await.expect("begin");
+        let in_tx = ROWS_PER_TRANSACTION.min(rows - done);
+        let mut written = 0;
+        while written < in_tx {
+            let n = ROWS_PER_STATEMENT.min(in_tx - written);
+            let batch: Vec<Row> = (0..n)
+                .map(|_| {
+                    let started_at = now - TimeDelta::seconds(rng.below(365 * 86_400) as i64 + 3600);
+                    let duration_ms = 20_000 + rng.below(15 * 60_000) as i64;
+                    let customer = rng.below(customers as u64) as usize;
+                    counts[customer] += 1;
+                    Row {
+                        id: Uuid::new_v7(uuid::Timestamp::from_unix(
+                            uuid::NoContext,
+                            started_at.timestamp() as u64,
+                            rng.below(1_000_000_000) as u32,
+                        ))
+                        .to_string(),
+                        direction: if rng.below(3) == 0 { "outbound" } else { "inbound" },
+                        started_at,
+                        duration_ms,
+                        customer,
+                        agent: rng.below(200) as usize,
+                    }
+                })
+                .collect();
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO recordings (id, tenant, policy_version, state, source, direction, started_at, ended_at, duration_ms,
+                    service_number, customer_number, customer_number_hash, customer_name, agent, purposes, legal_basis, consent,
+                    retain_until, notes, created_at, sealed_at) ",
+            );
+            q.push_values(&batch, |mut b, r| {
+                let ended = r.started_at + TimeDelta::milliseconds(r.duration_ms);
+                let sealed = ended + TimeDelta::milliseconds(300);
+                b.push_bind(&r.id)
+                    .push_bind("posti")
+                    .push_bind(1_i64)
+                    .push_bind("sealed")
+                    .push_bind("ingest")
+                    .push_bind(r.direction)
+                    .push_bind(ts(r.started_at))
+                    .push_bind(ts(ended))
+                    .push_bind(r.duration_ms)
+                    .push_bind(&service_number)
+                    .push_bind(&masked[r.customer])
+                    .push_bind(&hashes[r.customer])
+                    .push_bind(None::<String>)
+                    .push_bind(format!("agent-{}", r.agent))
+                    .push_bind(r#"["verify-agreement"]"#)
+                    .push_bind("legitimate-interest")
+                    .push_bind(r#"{"basis":"legitimate-interest","notice_played":false}"#)
+                    .push_bind(ts(r.started_at.checked_add_months(Months::new(6)).unwrap()))
+                    .push_bind("[]")
+                    .push_bind(ts(sealed))
+                    .push_bind(ts(sealed));
+            });
+            q.build().execute(&mut *tx).await.expect("insert recordings");
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO streams (recording_id, idx, label, participant, codec, sample_rate, object_path, chunks, audio_bytes, packets_lost, seal) ",
+            );
+            q.push_values(&batch, |mut b, r| {
+                let audio_bytes = r.duration_ms * 8;
+                b.push_bind(&r.id)
+                    .push_bind(0_i64)
+                    .push_bind("customer")
+                    .push_bind(0_i64)
+                    .push_bind("mulaw")
+                    .push_bind(8000_i64)
+                    .push_bind(format!("posti/{}/0.cvs", r.id))
+                    .push_bind((audio_bytes + 7999) / 8000)
+                    .push_bind(audio_bytes)
+                    .push_bind(0_i64)
+                    .push_bind("sealed");
+            });
+            q.build().execute(&mut *tx).await.expect("insert streams");
+            written += n;
+        }
+        tx.commit().await.expect("commit");
+        done += in_tx;
+        eprintln!("  {done} / {rows} rows, {:.1} s", start.elapsed().as_secs_f64());
+    }
+    start.elapsed()
+}
+
+struct Stats {
+    p50: Duration,
+    p90: Duration,
+    p99: Duration,
+    max: Duration,
+    mean: Duration,
+}
+
+fn stats(mut times: Vec<Duration>) -> Stats {
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    Stats {
+        p50: common::percentile(&times, 0.5),
+        p90: common::percentile(&times, 0.9),
+        p99: common::percentile(&times, 0.99),
+        max: *times.last().unwrap(),
+        mean,
+    }
+}
+
+fn main() {
+    let rows = common::count_arg("LOOKUP_ROWS", 1_000_000);
+    let queries: usize = std::env::var("LOOKUP_QUERIES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let customers = (rows / 4).max(1);
+    let dir = common::bench_dir("lookup-");
+    let rt = common::runtime();
+    let service = rt.block_on(common::posti_service(dir.path()));
+    let now = common::bench_now();
+    for c in [0, 1_234_567 % customers, customers - 1] {
+        assert_eq!(redact::normalize_e164(&customer_national(c), Some("FI")).unwrap(), customer_e164(c));
+    }
+
+    println!("lookup by customer number: {rows} catalog rows, {customers} customer numbers, tenant posti");
+    let mut counts = vec![0_u32; customers];
+    let fill_time = rt.block_on(fill(&service, rows, customers, &mut counts));
+    let catalog_mb = common::dir_bytes(&dir.path().join("data")) as f64 / 1e6;
+    println!("filled in {:.1} s ({:.0} rows/s); catalog {catalog_mb:.0} MB", fill_time.as_secs_f64(), rows as f64 / fill_time.as_secs_f64());
+
+    let existing: Vec<usize> = (0..customers).filter(|&c| counts[c] > 0).collect();
+    let mut rng = common::Rng::new(99);
+    let warmup = 200.min(queries);
+    let picks: Vec<usize> = (0..queries + warmup).map(|_| existing[rng.below(existing.len() as u64) as usize]).collect();
+    let hasher = NumberHasher::new(service.vault().number_hash_key());
+    let hashes: Vec<String> = picks.iter().map(|&c| hasher.hash(&customer_e164(c))).collect();
+
+    let (service_times, hash_times, tenant_hash_times, hits) = rt.block_on(async {
+        let catalog = service.vault().catalog();
+        let mut service_times = Vec::with_capacity(queries);
+        let mut hits = 0_usize;
+        for (i, &c) in picks.iter().enumerate() {
+            let query = RecordingQuery {
+                tenant: Some("posti".into()),
+                customer_number: Some(customer_national(c)),
+                purpose: Some("verify-agreement".into()),
+                reason: Some("customer asked what was agreed".into()),
+                ..Default::default()
+            };
+            let t0 = Instant::now();
+            let found = service.list_recordings(&query, &Actor::LocalAdministrator, now).await.expect("list_recordings");
+            let took = t0.elapsed();
+            assert_eq!(found.len(), counts[c] as usize, "every recording of the number is found");
+            if i >= warmup {
+                service_times.push(took);
+                hits += found.len();
+            }
+        }
+        let mut hash_times = Vec::with_capacity(queries);
+        let mut tenant_hash_times = Vec::with_capacity(queries);
+        for (i, (hash, &c)) in hashes.iter().zip(&picks).enumerate() {
+            let alone = RecordingFilter { customer_number_hash: Some(hash.clone()), ..Default::default() };
+            let t0 = Instant::now();
+            let found = catalog.list(&alone).await.expect("list");
+            let took = t0.elapsed();
+            assert_eq!(found.len(), counts[c] as usize);
+            let with_tenant =
+                RecordingFilter { tenant: Some("posti".into()), customer_number_hash: Some(hash.clone()), ..Default::default() };
+            let t1 = Instant::now();
+            let found = catalog.list(&with_tenant).await.expect("list");
+            let took_tenant = t1.elapsed();
+            assert_eq!(found.len(), counts[c] as usize);
+            if i >= warmup {
+                hash_times.push(took);
+                tenant_hash_times.push(took_tenant);
+            }
+        }
+        (service_times, hash_times, tenant_hash_times, hits)
+    });
+    let plans: Vec<String> = rt.block_on(async {
+        let sql = "EXPLAIN QUERY PLAN SELECT * FROM recordings WHERE state <> 'writing' AND tenant = ? AND customer_number_hash = ? ORDER BY started_at DESC, id";
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql)
+            .bind("posti")
+            .bind(&hashes[0])
+            .fetch_all(service.vault().catalog().pool())
+            .await
+            .expect("plan");
+        rows.into_iter().map(|r| r.3).collect()
+    });
+    rt.block_on(service.close());
+
+    println!(
+        "{queries} lookups per path (after {warmup} warm-up) of random existing numbers, {:.2} recordings found per lookup on average",
+        hits as f64 / queries as f64
+    );
+    println!("query plan (tenant + hash): {}", plans.join("; "));
+    println!();
+    println!("| path | p50 ms | p90 ms | p99 ms | max ms | mean ms |");
+    println!("|------|-------:|-------:|-------:|-------:|--------:|");
+    let service_stats = stats(service_times);
+    for (label, s) in [
+        ("Service::list_recordings (tenant, number, purpose, reason)", &service_stats),
+        ("Catalog::list, hash filter alone", &stats(hash_times)),
+        ("Catalog::list, tenant + hash", &stats(tenant_hash_times)),
+    ] {
+        println!(
+            "| {label} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            common::ms(s.p50),
+            common::ms(s.p90),
+            common::ms(s.p99),
+            common::ms(s.max),
+            common::ms(s.mean)
+        );
+    }
+    println!();
+    drop(dir);
+    if service_stats.p99 >= Duration::from_millis(5) {
+        println!("GOAL MISSED: p99 of Service::list_recordings is {:.3} ms (goal < 5 ms)", common::ms(service_stats.p99));
+        std::process::exit(1);
+    }
+    println!("goal met: p99 of Service::list_recordings is {:.3} ms (goal < 5 ms)", common::ms(service_stats.p99));
+}

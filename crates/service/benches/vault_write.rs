@@ -1,0 +1,219 @@
+//! Foundation (issue 2) figure: vault write throughput, encrypted, against a plain
+//! unencrypted write of the same bytes to the same object store directory, in the same
+//! run. Goal: the encrypted path reaches at least 80 % of the plain one.
+//!
+//! Encrypted: `Vault::begin(entry)` → `RecordingWriter::put_stream` per stream → `seal`
+//! (catalog row, wrapped data key, AES-256-GCM chunks, SHA-256 trailer, object put,
+//! sealing transaction). Plain: `LocalFileSystem::put` of the same audio bytes per
+//! stream into the same `objects/` directory (zero-copy payload). Neither syncs the
+//! object file (the vault's object store does not fsync; its key store commits with
+//! `synchronous = FULL`, which is part of the vault's cost).
+//!
+//! `cargo bench -p service --bench vault_write` (optional argument: MB written per
+//! case and path, default 150).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::{DateTime, Months, Utc};
+use media::SampleEncoding;
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use uuid::Uuid;
+use vault::{RecordingEntry, RecordingRecord, RecordingSource, RecordingState, StreamRecord, StreamSeal};
+
+struct Case {
+    label: &'static str,
+    encoding: SampleEncoding,
+    sample_rate: u32,
+    channels: u16,
+    seconds: u32,
+}
+
+const CASES: &[Case] = &[
+    Case { label: "1 min mono µ-law 8 kHz", encoding: SampleEncoding::MuLaw, sample_rate: 8000, channels: 1, seconds: 60 },
+    Case { label: "10 min mono µ-law 8 kHz", encoding: SampleEncoding::MuLaw, sample_rate: 8000, channels: 1, seconds: 600 },
+    Case { label: "10 min stereo PCM16 8 kHz", encoding: SampleEncoding::Pcm16, sample_rate: 8000, channels: 2, seconds: 600 },
+    Case { label: "60 min stereo PCM16 8 kHz", encoding: SampleEncoding::Pcm16, sample_rate: 8000, channels: 2, seconds: 3600 },
+];
+
+#[derive(Default)]
+struct Times {
+    total: Vec<Duration>,
+    begin: Duration,
+    put: Duration,
+    seal: Duration,
+}
+
+fn entry(case: &Case, now: DateTime<Utc>) -> RecordingEntry {
+    let id = Uuid::now_v7();
+    let streams = (0..case.channels)
+        .map(|c| StreamRecord {
+            idx: i64::from(c),
+            label: if case.channels == 1 { "mixed".into() } else { format!("channel-{c}") },
+            participant: None,
+            codec: case.encoding.codec_name().into(),
+            sample_rate: i64::from(case.sample_rate),
+            object_path: vault::object_path("posti", id, i64::from(c)),
+            chunks: 0,
+            audio_bytes: 0,
+            packets_lost: 0,
+            seal: StreamSeal::Open,
+        })
+        .collect();
+    RecordingEntry {
+        recording: RecordingRecord {
+            id,
+            tenant: "posti".into(),
+            policy_version: 1,
+            state: RecordingState::Writing,
+            source: RecordingSource::Ingest,
+            direction: "inbound".into(),
+            started_at: now,
+            ended_at: None,
+            duration_ms: None,
+            service_number: None,
+            customer_number: Some("+3584012345xxx".into()),
+            customer_number_hash: Some("0".repeat(64)),
+            customer_name: None,
+            agent: Some("agent-1".into()),
+            purposes: vec!["verify-agreement".into()],
+            legal_basis: "legitimate-interest".into(),
+            consent: serde_json::json!({"basis": "legitimate-interest", "notice_played": false}),
+            retain_until: now.checked_add_months(Months::new(6)).unwrap(),
+            notes: Vec::new(),
+            created_at: now,
+            sealed_at: None,
+        },
+        participants: Vec::new(),
+        streams,
+    }
+}
+
+fn remove_object(root: &std::path::Path, path: &str) {
+    let _ = std::fs::remove_file(root.join(path));
+}
+
+fn main() {
+    let mb_per_case = common::count_arg("VAULT_WRITE_MB", 150) as f64;
+    let dir = common::bench_dir("vault-write-");
+    let rt = common::runtime();
+    let now = common::bench_now();
+    let service = rt.block_on(common::posti_service(dir.path()));
+    let vault = service.vault().clone();
+    let objects_dir = dir.path().join("data/objects");
+    let plain: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&objects_dir).expect("object store"));
+
+    println!("vault write throughput: encrypted (begin → put_stream → seal) vs plain LocalFileSystem::put");
+    println!("directory: {}", objects_dir.display());
+    println!();
+    println!(
+        "| {:<26} | {:>9} | {:>4} | {:>13} | {:>13} | {:>6} | {:>8} | {:>8} | {:>8} | {:>8} |",
+        "recording", "bytes", "reps", "vault MB/s", "plain MB/s", "ratio", "vault ms", "plain ms", "begin ms", "seal ms"
+    );
+    println!("|{:-<28}|{:->11}|{:->6}|{:->15}|{:->15}|{:->8}|{:->10}|{:->10}|{:->10}|{:->10}|", "", "", "", "", "", "", "", "", "", "");
+
+    let mut worst = f64::INFINITY;
+    for (case_no, case) in CASES.iter().enumerate() {
+        let audio = common::synth_audio(case.encoding, case.sample_rate, case.channels, case.seconds, case_no as u64 + 1);
+        let wav = media::parse_wav(&common::wav_file(case.encoding, case.sample_rate, case.channels, audio))
+            .expect("own WAV parses");
+        let streams: Vec<Bytes> = wav.split_channels().into_iter().map(Bytes::from).collect();
+        let bytes: usize = streams.iter().map(Bytes::len).sum();
+        let chunk_bytes = case.sample_rate as usize * wav.bytes_per_sample(); // chunk_ms = 1000, as the service
+        let reps = ((mb_per_case * 1e6 / bytes as f64).ceil() as usize).clamp(5, 400);
+
+        let mut vault_times = Times::default();
+        let mut plain_times = Vec::new();
+        // One warm-up round, then `reps` measured rounds; the order alternates.
+        for round in 0..=reps {
+            let measured = round > 0;
+            let mut run_vault = || {
+                rt.block_on(async {
+                    let entry = entry(case, now);
+                    let paths: Vec<String> = entry.streams.iter().map(|s| s.object_path.clone()).collect();
+                    let t0 = Instant::now();
+                    let mut writer = vault.begin(entry).await.expect("begin");
+                    let t1 = Instant::now();
+                    for (idx, stream) in streams.iter().enumerate() {
+                        writer.put_stream(idx as i64, stream, chunk_bytes).await.expect("put_stream");
+                    }
+                    let t2 = Instant::now();
+                    writer.seal(None, None, now).await.expect("seal");
+                    let t3 = Instant::now();
+                    if measured {
+                        vault_times.total.push(t3 - t0);
+                        vault_times.begin += t1 - t0;
+                        vault_times.put += t2 - t1;
+                        vault_times.seal += t3 - t2;
+                    }
+                    for p in paths {
+                        remove_object(&objects_dir, &p);
+                    }
+                })
+            };
+            let mut run_plain = || {
+                rt.block_on(async {
+                    let id = Uuid::now_v7();
+                    let paths: Vec<String> = (0..streams.len()).map(|i| format!("plain/{id}/{i}.raw")).collect();
+                    let t0 = Instant::now();
+                    for (stream, path) in streams.iter().zip(&paths) {
+                        plain.put(&ObjectPath::from(path.as_str()), stream.clone().into()).await.expect("put");
+                    }
+                    let t1 = Instant::now();
+                    if measured {
+                        plain_times.push(t1 - t0);
+                    }
+                    for p in paths {
+                        remove_object(&objects_dir, &p);
+                    }
+                    let _ = std::fs::remove_dir(objects_dir.join("plain").join(id.to_string()));
+                })
+            };
+            if round % 2 == 0 {
+                run_vault();
+                run_plain();
+            } else {
+                run_plain();
+                run_vault();
+            }
+        }
+
+        let total_vault: Duration = vault_times.total.iter().sum();
+        let total_plain: Duration = plain_times.iter().sum();
+        let mbs = |d: Duration| (bytes * reps) as f64 / 1e6 / d.as_secs_f64();
+        let (vault_mbs, plain_mbs) = (mbs(total_vault), mbs(total_plain));
+        let ratio = vault_mbs / plain_mbs;
+        worst = worst.min(ratio);
+        vault_times.total.sort();
+        plain_times.sort();
+        println!(
+            "| {:<26} | {:>9} | {:>4} | {:>13.1} | {:>13.1} | {:>5.1}% | {:>8.2} | {:>8.2} | {:>8.2} | {:>8.2} |",
+            case.label,
+            bytes,
+            reps,
+            vault_mbs,
+            plain_mbs,
+            ratio * 100.0,
+            common::ms(common::percentile(&vault_times.total, 0.5)),
+            common::ms(common::percentile(&plain_times, 0.5)),
+            common::ms(vault_times.begin) / reps as f64,
+            common::ms(vault_times.seal) / reps as f64,
+        );
+        let put_only = (bytes * reps) as f64 / 1e6 / vault_times.put.as_secs_f64();
+        eprintln!("  {}: put_stream alone {:.1} MB/s ({:.1}% of plain)", case.label, put_only, put_only / plain_mbs * 100.0);
+    }
+    println!();
+    println!("vault ms / plain ms: median per recording; begin/seal ms: mean per recording (part of vault ms).");
+    rt.block_on(service.close());
+    drop(dir);
+    if worst < 0.80 {
+        println!("GOAL MISSED: the encrypted path reaches {:.1}% of the plain write (goal ≥ 80%)", worst * 100.0);
+        std::process::exit(1);
+    }
+    println!("goal met: the encrypted path reaches ≥ {:.1}% of the plain write (goal ≥ 80%)", worst * 100.0);
+}
