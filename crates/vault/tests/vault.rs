@@ -1,0 +1,223 @@
+//! The vault on real files: recovery seals after a crash, tamper detection, wrong
+//! master keys, crypto-shredding and the key directory's placement.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use governance::{Actor, ReadPermit, ReadRequest};
+use uuid::Uuid;
+use vault::*;
+
+fn now() -> DateTime<Utc> {
+    "2026-11-23T10:00:00Z".parse().unwrap()
+}
+
+fn policy() -> policy::Policy {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/posti.toml");
+    policy::parse_policy(file, &std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+fn permit(id: Uuid) -> ReadPermit {
+    let actor = Actor::LocalAdministrator;
+    governance::authorize_read(&policy(), &ReadRequest { actor: &actor, recording_id: id, purpose: "verify-agreement", reason: "test" })
+        .unwrap()
+}
+
+struct Dirs {
+    _root: tempfile::TempDir,
+    data: std::path::PathBuf,
+    keys: std::path::PathBuf,
+}
+
+fn dirs() -> Dirs {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let keys = root.path().join("keys");
+    Dirs { _root: root, data, keys }
+}
+
+async fn with_tenant(vault: &Vault) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/posti.toml")).unwrap();
+    let tenant = TenantRecord {
+        name: "posti".into(),
+        policy_id: "posti".into(),
+        recording_enabled: true,
+        retention: None,
+        service_numbers: vec![],
+        agent_patterns: vec![],
+        country: None,
+        provider: false,
+        created_at: now(),
+    };
+    let version = PolicyVersionRecord {
+        tenant: "posti".into(),
+        version: 1,
+        policy_id: "posti".into(),
+        document_version: "1".into(),
+        source_file: "posti.toml".into(),
+        source_text: text,
+        sha256: "x".into(),
+        state: PolicyVersionState::Active,
+        created_at: now(),
+        created_by: "test".into(),
+        approved_at: None,
+        approved_by: None,
+    };
+    vault.catalog().create_tenant(&tenant, &version).await.unwrap();
+}
+
+fn entry(source: RecordingSource, streams: usize) -> RecordingEntry {
+    let id = Uuid::now_v7();
+    RecordingEntry {
+        recording: RecordingRecord {
+            id,
+            tenant: "posti".into(),
+            policy_version: 1,
+            state: RecordingState::Writing,
+            source,
+            direction: "inbound".into(),
+            started_at: now(),
+            ended_at: None,
+            duration_ms: None,
+            service_number: None,
+            customer_number: None,
+            customer_number_hash: None,
+            customer_name: None,
+            agent: None,
+            purposes: vec!["verify-agreement".into()],
+            legal_basis: "legitimate-interest".into(),
+            consent: serde_json::json!({}),
+            retain_until: now() + TimeDelta::days(180),
+            notes: vec![],
+            created_at: now(),
+            sealed_at: None,
+        },
+        participants: vec![],
+        streams: (0..streams)
+            .map(|i| StreamRecord {
+                idx: i as i64,
+                label: format!("s{i}"),
+                participant: None,
+                codec: "pcmu".into(),
+                sample_rate: 8000,
+                object_path: object_path("posti", id, i as i64),
+                chunks: 0,
+                audio_bytes: 0,
+                packets_lost: 0,
+                seal: StreamSeal::Open,
+            })
+            .collect(),
+    }
+}
+
+fn second(n: u8) -> Vec<u8> {
+    vec![n; 8000]
+}
+
+#[tokio::test]
+async fn an_unsealed_capture_gets_a_recovery_seal_on_the_next_start_and_stays_readable() {
+    let d = dirs();
+    let id;
+    {
+        let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+        with_tenant(&vault).await;
+        let writer = vault.begin(entry(RecordingSource::Capture, 2)).await.unwrap();
+        id = writer.id();
+        let mut first = writer.spool(0).unwrap();
+        for n in 1..=3 {
+            first.append(&second(n)).unwrap();
+        }
+        first.sync().unwrap();
+        // The second stream never got any audio. Then the process dies: nothing is sealed.
+        let _second = writer.spool(1).unwrap();
+        assert!(vault.catalog().list(&RecordingFilter::default()).await.unwrap().is_empty(), "not visible while writing");
+        vault.close().await;
+    }
+    // A torn write at the end of the spool: half a chunk.
+    let spool = d.data.join("spool").join(id.to_string()).join("0.cvs");
+    let mut bytes = std::fs::read(&spool).unwrap();
+    bytes.extend_from_slice(&[0, 0, 0x1f, 0x50, 1, 2, 3]);
+    std::fs::write(&spool, bytes).unwrap();
+
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    let report = vault.recover(now() + TimeDelta::hours(1), now()).await.unwrap();
+    assert_eq!(report.recovered, vec![id]);
+    let entry = vault.catalog().visible_entry(id).await.unwrap();
+    assert_eq!(entry.recording.state, RecordingState::Interrupted);
+    let stream = vault.read_stream(&permit(id), &entry, 0).await.unwrap();
+    assert_eq!(stream.audio, [second(1), second(2), second(3)].concat(), "every verified chunk kept");
+    assert_eq!(stream.trailer.seal, "recovered");
+    assert!(stream.trailer.cut.as_deref().unwrap().contains("7 unverifiable spool bytes"), "{:?}", stream.trailer.cut);
+    let empty = vault.read_stream(&permit(id), &entry, 1).await.unwrap();
+    assert!(empty.audio.is_empty());
+    assert!(!d.data.join("spool").join(id.to_string()).exists(), "spool cleaned");
+    // Running recovery again changes nothing.
+    assert_eq!(vault.recover(now() + TimeDelta::hours(1), now()).await.unwrap(), RecoveryReport::default());
+}
+
+#[tokio::test]
+async fn an_unfinished_import_is_discarded_not_recovered() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    with_tenant(&vault).await;
+    let mut writer = vault.begin(entry(RecordingSource::Ingest, 2)).await.unwrap();
+    let id = writer.id();
+    writer.put_stream(0, &second(1), 8000).await.unwrap();
+    drop(writer);
+    // Too recent: another process may still be writing it.
+    assert_eq!(vault.recover(now() - TimeDelta::minutes(10), now()).await.unwrap(), RecoveryReport::default());
+    let report = vault.recover(now() + TimeDelta::minutes(1), now()).await.unwrap();
+    assert_eq!(report.discarded, vec![id]);
+    assert!(matches!(vault.catalog().entry(id).await, Err(VaultError::NotFound(_))));
+    assert!(!d.data.join("objects/posti").join(id.to_string()).join("0.cvs").exists());
+}
+
+#[tokio::test]
+async fn a_stream_spliced_from_another_recording_is_rejected() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    with_tenant(&vault).await;
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
+        writer.put_stream(0, &second(n), 4000).await.unwrap();
+        ids.push(writer.seal(None, None, now()).await.unwrap());
+    }
+    let path = |id: Uuid| d.data.join("objects/posti").join(id.to_string()).join("0.cvs");
+    std::fs::copy(path(ids[1]), path(ids[0])).unwrap();
+    let entry = vault.catalog().visible_entry(ids[0]).await.unwrap();
+    let err = vault.read_stream(&permit(ids[0]), &entry, 0).await.unwrap_err();
+    assert_eq!(err.code(), "integrity-failure");
+    // A permit for one recording does not open another.
+    let other = vault.catalog().visible_entry(ids[1]).await.unwrap();
+    assert!(vault.read_stream(&permit(ids[0]), &other, 0).await.is_err());
+}
+
+#[tokio::test]
+async fn keys_must_live_outside_the_data_directory_and_match_the_key_store() {
+    let d = dirs();
+    let inside = d.data.join("keys");
+    assert_eq!(Vault::open(&d.data, &inside).await.unwrap_err().code(), "key-directory");
+    Vault::open(&d.data, &d.keys).await.unwrap().close().await;
+    std::fs::write(d.keys.join("master.key"), "ab".repeat(32)).unwrap();
+    assert_eq!(Vault::open(&d.data, &d.keys).await.unwrap_err().code(), "wrong-master-key");
+    std::fs::write(d.keys.join("master.key"), "not hex").unwrap();
+    assert_eq!(Vault::open(&d.data, &d.keys).await.unwrap_err().code(), "key-directory");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(d.keys.join("master.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(Vault::open(&d.data, &d.keys).await.unwrap_err().to_string().contains("readable by others"));
+}
+
+#[tokio::test]
+async fn erasure_destroys_the_key_before_anything_else_and_leaves_a_tombstone() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    with_tenant(&vault).await;
+    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
+    writer.put_stream(0, &second(9), 4000).await.unwrap();
+    let id = writer.seal(None, None, now()).await.unwrap();
+    let tombstone = vault.erase(id, "consent withdrawn", now()).await.unwrap();
+    assert_eq!(vault.catalog().tombstone(id).await.unwrap(), Some(tombstone));
+    assert!(matches!(vault.catalog().entry(id).await, Err(VaultError::NotFound(_))));
+    // The key store file no longer holds the wrapped key, and its WAL was checkpointed.
+    let wal = d.keys.join("keystore.sqlite-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "WAL truncated after erasure");
+}
