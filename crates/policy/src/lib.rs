@@ -3,6 +3,7 @@
 //!
 //! No IO and no clock: callers pass file text in and time in.
 
+mod date;
 mod decide;
 mod duration;
 mod load;

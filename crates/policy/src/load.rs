@@ -79,9 +79,6 @@ pub fn parse_policy(file: &str, text: &str) -> Result<Policy, PolicyError> {
                 (path, line)
             }
         };
-        if message == NATIVE_DATE_MESSAGE {
-            message.push_str(": write dates as quoted strings, e.g. effective = \"2024-02-01\"");
-        }
         PolicyError {
             issues: vec![PolicyIssue {
                 file: file.to_owned(),
@@ -107,10 +104,6 @@ pub fn parse_policy(file: &str, text: &str) -> Result<Policy, PolicyError> {
             .collect(),
     })
 }
-
-/// What chrono's date deserialiser says when given a native TOML date (`2024-02-01`
-/// unquoted), which toml hands over as a map; the schema reads dates from strings.
-const NATIVE_DATE_MESSAGE: &str = "invalid type: map, expected a formatted date string";
 
 /// The field name in serde's "missing field `name`" message.
 fn missing_field(message: &str) -> Option<&str> {

@@ -44,9 +44,10 @@ pub struct PolicyHeader {
     /// Language of the original document (ISO 639-1), e.g. `sv`.
     pub language: String,
     /// The date the document took effect or was last updated.
+    #[serde(deserialize_with = "crate::date::deserialize")]
     pub effective: NaiveDate,
     /// When the policy must next be reviewed (ARLO-REVIEW); optional.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::date::deserialize_option")]
     pub next_review: Option<NaiveDate>,
     /// Where the text came from (a URL or file), for the rendered notice.
     #[serde(default)]

@@ -414,13 +414,13 @@ const CASES: &[Case] = &[
         message: "unsupported schema version 2",
     },
     Case {
-        name: "native TOML date instead of a quoted one",
+        name: "a date with a time",
         base: CONSENT_BASE,
         from: "effective = \"2024-01-01\"",
-        to: "effective = 2024-01-01",
+        to: "effective = 2024-01-01T10:00:00Z",
         line: 8,
         field: "policy.effective",
-        message: "write dates as quoted strings",
+        message: "expected a date such as 2024-02-01, without a time",
     },
     Case {
         name: "review date before the effective date",
