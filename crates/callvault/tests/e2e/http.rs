@@ -107,6 +107,35 @@ fn http_ingest_keeps_permitted_calls_and_refuses_with_codes() {
 }
 
 #[test]
+fn http_an_upload_over_the_limit_is_refused_with_413() {
+    let env = Env::new(Some("eu-eea"));
+    std::fs::write(env.path().join("callvault.toml"), "[storage]\nregion = \"eu-eea\"\n[http]\nmax_upload_mb = 1\n").unwrap();
+    env.create_tenant("posti", "posti");
+    let server = serve(&env);
+    // A raw client: the server answers 413 as soon as the limit is passed and closes
+    // the connection, so the rest of the body may not be accepted.
+    use std::io::{Read, Write};
+    let boundary = "XbOuNdArY";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"tenant\"\r\n\r\nposti\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\r\n\r\n").into_bytes();
+    body.extend(stereo_call(40));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let head = format!(
+        "POST /v1/recordings HTTP/1.1\r\nHost: {address}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(&body);
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{}", answer.lines().next().unwrap_or_default());
+    assert!(answer.contains("\"code\":\"body-too-large\""), "{answer}");
+    drop(server);
+    assert!(env.list().is_empty());
+}
+
+#[test]
 fn http_serve_refuses_to_listen_beyond_loopback_without_authentication() {
     let env = Env::new(None);
     let out = env.run(&["serve", "--http-listen", "0.0.0.0:0"]);
