@@ -45,6 +45,11 @@ pub enum Command {
     /// Inspect and verify the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import TPS/CTPS registers and do-not-call lists; list them; record overrides.
+    #[command(subcommand)]
+    Screening(ScreeningCommand),
+    /// Which registers list these numbers, and may a marketing call go to them?
+    Screen(ScreenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -226,4 +231,82 @@ mod tests {
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+/// What unmarked records of a change file do.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChangeActionArg {
+    Add,
+    Remove,
+}
+
+/// How an imported file is laid out.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RegisterFormatArg {
+    /// TPS/CTPS: 12-character records and CRLF.
+    Register,
+    /// CSV with a number column, or one number per line.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScreeningCommand {
+    /// Import a TPS/CTPS file (full or change file) or a do-not-call list.
+    Import {
+        file: PathBuf,
+        /// tps, ctps, or the name of a do-not-call list.
+        #[arg(long, value_name = "tps|ctps|NAME")]
+        register: String,
+        /// A change file: records marked A (add) or D (remove) before or after the number.
+        #[arg(long)]
+        changes: bool,
+        /// In a change file, what records without a marker do (separate addition/removal files).
+        #[arg(long, value_enum, requires = "changes", value_name = "add|remove")]
+        unmarked_as: Option<ChangeActionArg>,
+        /// Layout (default: register records for tps and ctps, a list otherwise).
+        #[arg(long, value_enum)]
+        format: Option<RegisterFormatArg>,
+        /// The file's date (default: its modification date).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+        /// Country for national numbers in lists.
+        #[arg(long, value_name = "CC", default_value = "GB")]
+        country: String,
+        /// A CSV list's number column, by header name.
+        #[arg(long, value_name = "NAME")]
+        column: Option<String>,
+        /// Show progress even when stderr is not a terminal.
+        #[arg(long)]
+        progress: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the registers and the files they came from.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allow a tenant's marketing call to a listed number (e.g. an existing customer who consented); audited.
+    Override {
+        number: String,
+        #[arg(long)]
+        tenant: String,
+        /// Why the call is allowed (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScreenArgs {
+    /// Numbers in E.164 or national form.
+    #[arg(required = true, value_name = "NUMBER")]
+    pub numbers: Vec<String>,
+    /// The tenant whose policy decides (without: any listing forbids a marketing call).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }

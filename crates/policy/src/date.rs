@@ -13,13 +13,16 @@ enum DateForm {
 fn to_date<E: serde::de::Error>(form: DateForm) -> Result<NaiveDate, E> {
     let text = match form {
         DateForm::Native(datetime) => match (datetime.date, datetime.time) {
-            (Some(date), None) => return NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())
-                .ok_or_else(|| E::custom("not a calendar date")),
+            (Some(date), None) => {
+                return NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())
+                    .ok_or_else(|| E::custom("not a calendar date"));
+            }
             _ => return Err(E::custom("expected a date such as 2024-02-01, without a time")),
         },
         DateForm::Text(text) => text,
     };
-    text.parse().map_err(|_| E::custom(format!("{text:?} is not a date such as 2024-02-01")))
+    text.parse()
+        .map_err(|_| E::custom(format!("{text:?} is not a date such as 2024-02-01")))
 }
 
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {

@@ -57,7 +57,7 @@ pub fn parse_policy(file: &str, text: &str) -> Result<Policy, PolicyError> {
         let path = err.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let inner = err.into_inner();
-        let mut message = inner.message().trim().to_owned();
+        let message = inner.message().trim().to_owned();
         let (field, line) = match missing_field(&message) {
             // serde reports a missing field at its parent table (the whole document for a
             // missing top-level table): name the field itself, and point at the table it

@@ -4,6 +4,7 @@ mod audit;
 mod ingest;
 mod policy;
 mod recordings;
+mod screening;
 mod serve;
 mod tenant;
 
@@ -38,7 +39,8 @@ fn init_logging(settings: &Settings, default: &str) {
 
 /// Opens the service for the configured directories.
 pub async fn open_service(settings: &Settings) -> anyhow::Result<service::Service> {
-    Ok(service::Service::open(&settings.data_dir, &settings.keys_dir, settings.service_settings()).await?)
+    let service = service::Service::open(&settings.data_dir, &settings.keys_dir, settings.service_settings()).await?;
+    Ok(service.with_screening(::screening::RegisterStore::new(settings.data_dir.join("screening"))))
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -58,6 +60,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(&settings, args).await,
         Command::Recordings(command) => recordings::run(&settings, command).await,
         Command::Audit(command) => audit::run(&settings, command).await,
+        Command::Screening(command) => screening::run(&settings, command).await,
+        Command::Screen(args) => screening::screen(&settings, args).await,
     }
 }
 

@@ -64,7 +64,44 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
             if json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
-                println!("{}", serde_json::to_string_pretty(&detail)?);
+                let r = &detail.summary;
+                let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                println!("recording     {}", r.id);
+                println!(
+                    "tenant        {} (policy {} version {}, {})",
+                    r.tenant, detail.policy_id, r.policy_version, detail.policy_document_version
+                );
+                println!("state         {}", r.state);
+                println!("direction     {}", r.direction);
+                println!("started       {}", r.started_at.to_rfc3339());
+                println!(
+                    "ended         {}",
+                    r.ended_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into())
+                );
+                println!("duration      {:.1} s", r.duration_ms.unwrap_or(0) as f64 / 1000.0);
+                println!("customer      {}", or_dash(&r.customer_number));
+                println!("service       {}", or_dash(&r.service_number));
+                println!("agent         {}", or_dash(&r.agent));
+                println!("purposes      {}", r.purposes.join(", "));
+                println!("legal basis   {}; consent {}", r.legal_basis, r.consent);
+                println!("retain until  {}", r.retain_until.to_rfc3339());
+                for note in &r.notes {
+                    println!("note          {note}");
+                }
+                for p in &detail.participants {
+                    println!("participant   {} {} {}", p.role, or_dash(&p.name), or_dash(&p.number));
+                }
+                for s in &r.streams {
+                    println!(
+                        "stream        {} ({}) {} {} Hz, {} lost, {}",
+                        s.label,
+                        or_dash(&s.participant),
+                        s.codec,
+                        s.sample_rate,
+                        s.packets_lost,
+                        s.seal
+                    );
+                }
             }
         }
         RecordingsCommand::Export {

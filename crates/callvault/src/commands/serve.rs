@@ -49,6 +49,13 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
         );
     }
 
+    // Outbound screening registers (WEBEO-TPS) load now, so the first lookup is fast;
+    // imports by `callvault screening import` are picked up on the next lookup.
+    match service.screening_snapshot().await {
+        Ok(snapshot) => tracing::info!(registers = snapshot.registers().count(), "screening registers loaded"),
+        Err(err) => tracing::warn!(code = %err.code, "screening registers not loaded: {}", err.message),
+    }
+
     let state = api::AppState {
         service: service.clone(),
         metrics: Arc::new(api::Metrics::default()),

@@ -81,10 +81,8 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> anyhow::Result<
             let mut out = tenant_json(&tenant);
             out["policy_version"] = serde_json::json!(record.version);
             out["review"] = serde_json::to_value(review)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&out)?);
-            } else {
-                println!("{}", serde_json::to_string_pretty(&out)?);
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            if !json {
                 super::warn_review(&policy, now);
             }
         }
