@@ -4,6 +4,7 @@
 mod error;
 mod ingest;
 mod metrics;
+mod screening;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/v1/recordings", post(ingest::ingest))
+        .route("/v1/screening", post(screening::screen))
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "route-not-found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -71,7 +71,11 @@ pub fn answer(
 
 /// The registers among `names` that the snapshot does not have.
 pub fn unchecked_registers(snapshot: &Snapshot, names: &[String]) -> Vec<String> {
-    names.iter().filter(|n| snapshot.register(n).is_none()).cloned().collect()
+    names
+        .iter()
+        .filter(|n| snapshot.register(n).is_none())
+        .cloned()
+        .collect()
 }
 
 /// Catalog notes for a recorded outbound call to the number with this key: one
@@ -109,7 +113,8 @@ mod tests {
         };
         let missing = ["ctps".to_owned()];
         // (listed on, unchecked, rules, overridden, may call)
-        let cases: &[(&[&str], &[String], Option<&MarketingRules<'_>>, bool, bool)] = &[
+        type Case<'a> = (&'a [&'a str], &'a [String], Option<&'a MarketingRules<'a>>, bool, bool);
+        let cases: &[Case<'_>] = &[
             (&[], &[], None, false, true),
             (&["tps"], &[], None, false, false),
             (&["own-dnc"], &[], None, false, false),
@@ -122,7 +127,11 @@ mod tests {
             (&["tps"], &[], Some(&lenient), false, true),
         ];
         for (i, (listed, unchecked, rules, overridden, want)) in cases.iter().enumerate() {
-            assert_eq!(may_call_for_marketing(listed, unchecked, *rules, *overridden), *want, "case {i}");
+            assert_eq!(
+                may_call_for_marketing(listed, unchecked, *rules, *overridden),
+                *want,
+                "case {i}"
+            );
         }
     }
 }

@@ -23,7 +23,7 @@ pub use error::ScreeningError;
 pub use number::{BadReason, e164_of_key, key_of_e164, register_record_key, uk_key_fast};
 pub use overrides::OverrideRecord;
 pub use parse::{Action, BadLine, Format, MAX_BAD_LINES_KEPT, Mode, ParseOptions, Parsed, Parser};
-pub use persist::{FORMAT as FILE_FORMAT, decode as decode_register, encode as encode_register};
+pub use persist::{FORMAT as FILE_FORMAT, decode as decode_register, encode as encode_register, read as read_register};
 pub use register::{Register, RegisterInfo, RegisterKind, Source, SourceKind, check_register_name, register_label};
 pub use set::NumberSet;
 pub use sort::sort_dedup;

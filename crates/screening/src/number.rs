@@ -173,7 +173,9 @@ pub fn uk_key_fast(text: &str) -> Option<u64> {
     if plus {
         // +44 followed by a 9 or 10 digit national significant number without its 0.
         let nsn_len = u32::from(digits.checked_sub(2)?);
-        if !(9..=10).contains(&nsn_len) || value / 10u64.pow(nsn_len) != UK || value % 10u64.pow(nsn_len) < 10u64.pow(nsn_len - 1)
+        if !(9..=10).contains(&nsn_len)
+            || value / 10u64.pow(nsn_len) != UK
+            || value % 10u64.pow(nsn_len) < 10u64.pow(nsn_len - 1)
         {
             return None;
         }

@@ -98,7 +98,8 @@ pub struct Parser {
 impl Parser {
     /// A parser; `size_hint` (bytes) reserves room for a full register file.
     pub fn new(options: ParseOptions, size_hint: u64) -> Result<Parser, ScreeningError> {
-        if redact::normalize_e164("0", Some(&options.country)) == Err(redact::NumberError::UnknownCountry(options.country.clone()))
+        if redact::normalize_e164("0", Some(&options.country))
+            == Err(redact::NumberError::UnknownCountry(options.country.clone()))
         {
             return Err(ScreeningError::UnknownCountry(options.country));
         }
@@ -253,7 +254,11 @@ impl Parser {
                 .ok_or_else(|| ScreeningError::UnknownColumn(wanted.clone()))?,
             None => names
                 .iter()
-                .position(|n| ["number", "phone", "tel", "msisdn", "mobile", "e164"].iter().any(|w| n.contains(w)))
+                .position(|n| {
+                    ["number", "phone", "tel", "msisdn", "mobile", "e164"]
+                        .iter()
+                        .any(|w| n.contains(w))
+                })
                 .ok_or(ScreeningError::NoNumberColumn)?,
         };
         self.list.action_column = names
@@ -278,12 +283,21 @@ impl Parser {
             None => list_token_marker(text),
         };
         let outcome = match self.options.mode {
-            Mode::Full => self.normalise(&number).map(|k| (k, Action::Add)).ok_or(BadReason::NotANumber),
+            Mode::Full => self
+                .normalise(&number)
+                .map(|k| (k, Action::Add))
+                .ok_or(BadReason::NotANumber),
             Mode::Changes { unmarked } => match marker {
                 Some(Err(reason)) => Err(reason),
-                Some(Ok(action)) => self.normalise(&number).map(|k| (k, action)).ok_or(BadReason::NotANumber),
+                Some(Ok(action)) => self
+                    .normalise(&number)
+                    .map(|k| (k, action))
+                    .ok_or(BadReason::NotANumber),
                 None => match unmarked {
-                    Some(action) => self.normalise(&number).map(|k| (k, action)).ok_or(BadReason::NotANumber),
+                    Some(action) => self
+                        .normalise(&number)
+                        .map(|k| (k, action))
+                        .ok_or(BadReason::NotANumber),
                     None => Err(BadReason::MarkerMissing),
                 },
             },
@@ -389,7 +403,8 @@ mod tests {
 
     #[test]
     fn change_markers() {
-        let cases: &[(&str, Result<(Option<Action>, &str), BadReason>)] = &[
+        type Split<'a> = Result<(Option<Action>, &'a str), BadReason>;
+        let cases: &[(&str, Split<'_>)] = &[
             ("0207 3787244", Ok((None, "0207 3787244"))),
             ("A0207 3787244", Ok((Some(Action::Add), "0207 3787244"))),
             ("D 0207 3787244", Ok((Some(Action::Remove), "0207 3787244"))),

@@ -43,7 +43,9 @@ pub fn register_label(name: &str) -> String {
 pub fn check_register_name(name: &str) -> Result<(), ScreeningError> {
     let ok = (1..=64).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(())
     } else {
@@ -125,8 +127,8 @@ impl Register {
     /// This register with a change file applied. Within the file the last record
     /// for a number wins; a number listed before keeps the file that first listed it.
     pub fn with_changes(&self, changes: &[(u64, Action)], mut source: Source) -> Result<Register, ScreeningError> {
-        let source_index =
-            u16::try_from(self.info.sources.len()).map_err(|_| ScreeningError::TooManySources(self.info.name.clone()))?;
+        let source_index = u16::try_from(self.info.sources.len())
+            .map_err(|_| ScreeningError::TooManySources(self.info.name.clone()))?;
         source.kind = SourceKind::Changes;
         source.records = changes.len() as u64;
         let mut resolved: Vec<(u64, Action)> = changes.to_vec();

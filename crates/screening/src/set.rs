@@ -15,6 +15,10 @@ pub const TARGET_PER_BUCKET: u64 = 16;
 const MAX_GAP: u64 = 8;
 /// Largest shift: suffixes are `u16`.
 const MAX_SHIFT: u32 = 16;
+/// Batches from this size are put in key-range order before their lookups...
+const LOCALITY_BATCH: usize = 1 << 12;
+/// ...this many keys at a time (a 4 MiB buffer).
+const LOCALITY_CHUNK: usize = 1 << 18;
 
 /// An immutable sorted set of `u64` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -91,7 +95,9 @@ impl NumberSet {
 
     /// Bytes held by the structure (its arrays).
     pub fn heap_bytes(&self) -> usize {
-        self.seg_first.len() * 8 + (self.seg_len.len() + self.seg_at.len() + self.starts.len()) * 4 + self.lows.len() * 2
+        self.seg_first.len() * 8
+            + (self.seg_len.len() + self.seg_at.len() + self.starts.len()) * 4
+            + self.lows.len() * 2
     }
 
     /// Segments in the index (for figures).
@@ -99,32 +105,42 @@ impl NumberSet {
         self.seg_first.len()
     }
 
-    /// The range of `lows` holding the bucket of `key`, if any.
+    /// The index into `starts` of the bucket of `key`, if a segment covers it.
     #[inline]
-    fn bucket_range(&self, key: u64) -> Option<(usize, usize)> {
+    fn bucket_index(&self, key: u64) -> Option<usize> {
         let bucket = key >> self.shift;
         let s = self.seg_first.partition_point(|&f| f <= bucket).checked_sub(1)?;
         let rel = bucket - self.seg_first[s];
         if rel >= u64::from(self.seg_len[s]) {
             return None;
         }
-        let i = self.seg_at[s] as usize + rel as usize;
+        Some(self.seg_at[s] as usize + rel as usize)
+    }
+
+    /// The range of `lows` holding the bucket of `key`, if any.
+    #[inline]
+    fn bucket_range(&self, key: u64) -> Option<(usize, usize)> {
+        let i = self.bucket_index(key)?;
         Some((self.starts[i] as usize, self.starts[i + 1] as usize))
     }
 
-    /// Whether `key` is in the set.
+    /// Whether `low` is in a bucket's run of suffixes.
     #[inline]
-    pub fn contains(&self, key: u64) -> bool {
-        let Some((lo, hi)) = self.bucket_range(key) else {
-            return false;
-        };
-        let low = (key & ((1u64 << self.shift) - 1)) as u16;
-        let run = &self.lows[lo..hi];
+    fn run_contains(run: &[u16], low: u16) -> bool {
         if run.len() <= 64 {
             // Branch-free scan of a short run: vectorises, no mispredicted branches.
             run.iter().fold(false, |found, &v| found | (v == low))
         } else {
             run.binary_search(&low).is_ok()
+        }
+    }
+
+    /// Whether `key` is in the set.
+    #[inline]
+    pub fn contains(&self, key: u64) -> bool {
+        match self.bucket_range(key) {
+            Some((lo, hi)) => Self::run_contains(&self.lows[lo..hi], (key & ((1u64 << self.shift) - 1)) as u16),
+            None => false,
         }
     }
 
@@ -136,9 +152,69 @@ impl NumberSet {
     }
 
     /// Answers for many keys at once, in their order.
+    ///
+    /// Large batches first go through one counting-sort pass by key range, so that
+    /// lookups touching nearby memory run together (caches and TLB stay warm);
+    /// then lookups go in groups whose memory reads are issued together (all
+    /// bucket indexes, then all runs, then the searches), so that their cache
+    /// misses overlap instead of queueing.
     pub fn contains_many(&self, keys: &[u64], out: &mut Vec<bool>) {
         out.clear();
-        out.extend(keys.iter().map(|&k| self.contains(k)));
+        out.resize(keys.len(), false);
+        if keys.len() < LOCALITY_BATCH {
+            self.grouped(keys.iter().copied().enumerate(), out);
+            return;
+        }
+        let mut order = Vec::with_capacity(LOCALITY_CHUNK);
+        let mut starts = Vec::new();
+        for (c, chunk) in keys.chunks(LOCALITY_CHUNK).enumerate() {
+            let (min, max) = chunk.iter().fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+            let parts_bits = (chunk.len() / 64).clamp(2, 1 << 16).ilog2();
+            let part_shift = (64 - (max - min).leading_zeros()).saturating_sub(parts_bits);
+            starts.clear();
+            starts.resize((1usize << parts_bits) + 1, 0u32);
+            for &k in chunk {
+                starts[((k - min) >> part_shift) as usize + 1] += 1;
+            }
+            for p in 1..starts.len() {
+                starts[p] += starts[p - 1];
+            }
+            order.clear();
+            order.resize(chunk.len(), (0u64, 0u32));
+            for (i, &k) in chunk.iter().enumerate() {
+                let slot = &mut starts[((k - min) >> part_shift) as usize];
+                order[*slot as usize] = (k, i as u32);
+                *slot += 1;
+            }
+            let base = c * LOCALITY_CHUNK;
+            self.grouped(order.iter().map(|&(k, i)| (base + i as usize, k)), out);
+        }
+    }
+
+    /// Lookups of (answer index, key) in groups of overlapping memory reads.
+    fn grouped(&self, keys: impl Iterator<Item = (usize, u64)>, out: &mut [bool]) {
+        const GROUP: usize = 16;
+        let mask = (1u64 << self.shift) - 1;
+        let mut pending = [(0usize, 0u64, 0usize, 0usize); GROUP];
+        let mut keys = keys.peekable();
+        while keys.peek().is_some() {
+            let mut n = 0;
+            for (slot, (index, key)) in pending.iter_mut().zip(keys.by_ref()) {
+                let (lo, hi) = self.bucket_range(key).unwrap_or((0, 0));
+                *slot = (index, key, lo, hi);
+                n += 1;
+            }
+            let mut touched = 0u16;
+            for &(_, _, lo, hi) in &pending[..n] {
+                if lo < hi {
+                    touched ^= self.lows[lo] ^ self.lows[hi - 1];
+                }
+            }
+            std::hint::black_box(touched);
+            for &(index, key, lo, hi) in &pending[..n] {
+                out[index] = Self::run_contains(&self.lows[lo..hi], (key & mask) as u16);
+            }
+        }
     }
 
     /// The keys in ascending order.
@@ -183,7 +259,10 @@ impl NumberSet {
                 return Err(format!("segment {s} has a bad bucket index"));
             }
             for w in starts.windows(2) {
-                let run = self.lows.get(w[0] as usize..w[1] as usize).ok_or("bucket points past the keys")?;
+                let run = self
+                    .lows
+                    .get(w[0] as usize..w[1] as usize)
+                    .ok_or("bucket points past the keys")?;
                 if run.windows(2).any(|p| p[0] >= p[1]) || run.iter().any(|&l| u32::from(l) >> self.shift != 0) {
                     return Err(format!("segment {s} has unsorted or oversized suffixes"));
                 }
@@ -254,6 +333,19 @@ mod tests {
         set.validate().unwrap();
         assert!(set.segments() > 1);
         assert_eq!(set.iter().collect::<Vec<_>>(), keys);
+        let probes: Vec<u64> = (0..200_000u64)
+            .map(|i| match i % 2 {
+                0 => keys[(i.wrapping_mul(0x9e37_79b9) % keys.len() as u64) as usize],
+                _ => keys[0] - 7 + i.wrapping_mul(0x9e37_79b9) % 400_000_000,
+            })
+            .collect();
+        for batch in [&probes[..100], &probes[..]] {
+            let mut answers = Vec::new();
+            set.contains_many(batch, &mut answers);
+            let single: Vec<bool> = batch.iter().map(|&k| set.contains(k)).collect();
+            assert_eq!(answers, single);
+            assert!(answers.iter().any(|&a| a) && answers.iter().any(|&a| !a));
+        }
         let mut expected = keys.iter().peekable();
         for probe in keys[0] - 10..keys[5000] + 10 {
             let want = expected.next_if(|&&k| k == probe).is_some();

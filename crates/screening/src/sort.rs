@@ -57,7 +57,7 @@ mod tests {
                 440_000_000_000 + x % 10_000_000_000
             })
             .collect();
-        keys.extend_from_slice(&keys[..1000].to_vec());
+        keys.extend_from_within(..1000);
         let mut want = keys.clone();
         want.sort_unstable();
         want.dedup();

@@ -19,10 +19,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::error::ScreeningError;
 use crate::overrides::{self, OverrideRecord};
 use crate::parse::{Format, Mode, ParseOptions, Parser};
+use crate::persist;
 use crate::register::{Register, RegisterKind, Source, SourceKind, check_register_name};
 use crate::sort::sort_dedup;
 use crate::wire::{BadLineReport, ImportReport, RegisterFile, RegisterSummary};
-use crate::persist;
 
 const EXTENSION: &str = "cvreg";
 const OVERRIDES_FILE: &str = "overrides.json";
@@ -158,7 +158,9 @@ pub struct RegisterStore {
 
 impl std::fmt::Debug for RegisterStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegisterStore").field("dir", &self.inner.dir).finish_non_exhaustive()
+        f.debug_struct("RegisterStore")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -180,7 +182,11 @@ impl RegisterStore {
 
     /// The registers as last loaded: no IO.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.inner.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn publish(&self, next: Snapshot) -> Arc<Snapshot> {
@@ -418,7 +424,11 @@ impl RegisterStore {
     pub fn add_override(&self, record: OverrideRecord) -> Result<(), ScreeningError> {
         let _lock = self.lock_dir()?;
         let path = self.inner.dir.join(OVERRIDES_FILE);
-        let mut all = if path.exists() { load_overrides(&path)?.0 } else { Vec::new() };
+        let mut all = if path.exists() {
+            load_overrides(&path)?.0
+        } else {
+            Vec::new()
+        };
         all.push(record);
         overrides::store(&path, &all)?;
         self.refresh().map(|_| ())
@@ -427,18 +437,12 @@ impl RegisterStore {
 
 /// Reads and checks one register file; its header must name `name`.
 fn load_register(path: &Path, name: &str) -> Result<(Register, Stamp), ScreeningError> {
-    let bytes_and_stamp = (|| {
-        let mut file = File::open(path)?;
-        let meta = file.metadata()?;
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes)?;
-        Ok((bytes, Stamp::of(&meta)))
-    })();
-    let (bytes, stamp) = bytes_and_stamp.map_err(|source| ScreeningError::Read {
+    // The stamp first: a file replaced while it is read is simply read again next time.
+    let stamp = Stamp::of(&fs::metadata(path).map_err(|source| ScreeningError::Read {
         path: path.to_owned(),
         source,
-    })?;
-    let register = persist::decode(path, &bytes)?;
+    })?);
+    let register = persist::read(path)?;
     if register.info.name != name {
         return Err(ScreeningError::Corrupt {
             path: path.to_owned(),

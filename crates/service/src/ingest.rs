@@ -223,6 +223,12 @@ impl Service {
         if let Some(source) = &meta.transferred_from {
             notes.push(format!("transferred-from: {source}"));
         }
+        // WEBEO-TPS: an outbound call to a number on a register the policy names is flagged.
+        if direction == Some(Direction::Outbound)
+            && let Some(number) = customer.as_deref()
+        {
+            notes.extend(self.screening_notes(&tenant.name, policy, number).await);
+        }
 
         let recording = RecordingRecord {
             id,

@@ -7,6 +7,7 @@
 mod error;
 mod ingest;
 mod recordings;
+mod screen;
 mod tenants;
 pub mod wire;
 
@@ -35,13 +36,19 @@ pub struct ServiceSettings {
 pub struct Service {
     vault: vault::Vault,
     settings: ServiceSettings,
+    /// Outbound screening registers (WEBEO-TPS); see [`Service::with_screening`].
+    screening: Option<screening::RegisterStore>,
 }
 
 impl Service {
     /// Opens the data and key directories.
     pub async fn open(data_dir: &Path, keys_dir: &Path, settings: ServiceSettings) -> Result<Self, ServiceError> {
         let vault = vault::Vault::open(data_dir, keys_dir).await?;
-        Ok(Service { vault, settings })
+        Ok(Service {
+            vault,
+            settings,
+            screening: None,
+        })
     }
 
     pub fn vault(&self) -> &vault::Vault {

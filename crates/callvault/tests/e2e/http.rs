@@ -22,7 +22,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(env: &Env) -> Server {
@@ -35,7 +39,10 @@ fn serve(env: &Env) -> Server {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start serve");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if reqwest::blocking::get(format!("{}/healthz", server.base)).is_ok_and(|r| r.status().is_success()) {
@@ -49,9 +56,24 @@ fn serve(env: &Env) -> Server {
 fn post(client: &Client, server: &Server, tenant: &str, meta: &Value, wav: Vec<u8>) -> (u16, Value) {
     let form = multipart::Form::new()
         .text("tenant", tenant.to_owned())
-        .part("meta", multipart::Part::bytes(meta.to_string().into_bytes()).mime_str("application/json").unwrap())
-        .part("audio", multipart::Part::bytes(wav).file_name("call.wav").mime_str("audio/wav").unwrap());
-    let response = client.post(format!("{}/v1/recordings", server.base)).multipart(form).send().unwrap();
+        .part(
+            "meta",
+            multipart::Part::bytes(meta.to_string().into_bytes())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "audio",
+            multipart::Part::bytes(wav)
+                .file_name("call.wav")
+                .mime_str("audio/wav")
+                .unwrap(),
+        );
+    let response = client
+        .post(format!("{}/v1/recordings", server.base))
+        .multipart(form)
+        .send()
+        .unwrap();
     let status = response.status().as_u16();
     (status, response.json().unwrap_or(Value::Null))
 }
@@ -63,39 +85,92 @@ fn http_ingest_keeps_permitted_calls_and_refuses_with_codes() {
     let server = serve(&env);
     let client = Client::new();
 
-    let health: Value = client.get(format!("{}/healthz", server.base)).send().unwrap().json().unwrap();
+    let health: Value = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(health["status"], "ok");
 
     let consent = json!({"consent": {"granted": true, "digit": "1", "at": "2026-11-20T10:00:03Z"}, "customer_number": "+4791234567"});
-    let (status, body) = post(&client, &server, "arlo", &meta("inbound", &["quality"], consent.clone()), stereo_call(1));
+    let (status, body) = post(
+        &client,
+        &server,
+        "arlo",
+        &meta("inbound", &["quality"], consent.clone()),
+        stereo_call(1),
+    );
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().unwrap().to_owned();
     assert_eq!(body["policy_version"], 1);
 
-    let (status, body) = post(&client, &server, "arlo", &meta("outbound", &["quality"], consent.clone()), stereo_call(1));
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("direction-not-recorded")));
+    let (status, body) = post(
+        &client,
+        &server,
+        "arlo",
+        &meta("outbound", &["quality"], consent.clone()),
+        stereo_call(1),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("direction-not-recorded"))
+    );
     assert_eq!(body["error"]["rule"], "recording.directions");
 
-    let (status, body) = post(&client, &server, "nobody", &meta("inbound", &["quality"], consent.clone()), stereo_call(1));
+    let (status, body) = post(
+        &client,
+        &server,
+        "nobody",
+        &meta("inbound", &["quality"], consent.clone()),
+        stereo_call(1),
+    );
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("tenant-unknown")));
 
-    let (status, body) = post(&client, &server, "arlo", &json!({"direction": "inbound"}), stereo_call(1));
+    let (status, body) = post(
+        &client,
+        &server,
+        "arlo",
+        &json!({"direction": "inbound"}),
+        stereo_call(1),
+    );
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("meta-invalid")));
 
-    let (status, body) = post(&client, &server, "arlo", &meta("inbound", &["quality"], consent), b"RIFFxxxxWAVE".to_vec());
+    let (status, body) = post(
+        &client,
+        &server,
+        "arlo",
+        &meta("inbound", &["quality"], consent),
+        b"RIFFxxxxWAVE".to_vec(),
+    );
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("wav-bad-format")));
 
     // Not multipart at all; an unknown route; a wrong method.
-    let r = client.post(format!("{}/v1/recordings", server.base)).body("hello").send().unwrap();
+    let r = client
+        .post(format!("{}/v1/recordings", server.base))
+        .body("hello")
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(r.json::<Value>().unwrap()["error"]["code"], "multipart-invalid");
     let r = client.get(format!("{}/v1/nothing", server.base)).send().unwrap();
-    assert_eq!((r.status().as_u16(), r.json::<Value>().unwrap()["error"]["code"].clone()), (404, json!("route-not-found")));
+    assert_eq!(
+        (r.status().as_u16(), r.json::<Value>().unwrap()["error"]["code"].clone()),
+        (404, json!("route-not-found"))
+    );
     let r = client.delete(format!("{}/v1/recordings", server.base)).send().unwrap();
     assert_eq!(r.status().as_u16(), 405);
 
-    let metrics = client.get(format!("{}/metrics", server.base)).send().unwrap().text().unwrap();
-    assert!(metrics.contains("callvault_ingest_total{outcome=\"stored\",code=\"\"} 1"), "{metrics}");
+    let metrics = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("callvault_ingest_total{outcome=\"stored\",code=\"\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("code=\"direction-not-recorded\""));
     assert!(!metrics.contains("91234567"));
 
@@ -109,7 +184,11 @@ fn http_ingest_keeps_permitted_calls_and_refuses_with_codes() {
 #[test]
 fn http_an_upload_over_the_limit_is_refused_with_413() {
     let env = Env::new(Some("eu-eea"));
-    std::fs::write(env.path().join("callvault.toml"), "[storage]\nregion = \"eu-eea\"\n[http]\nmax_upload_mb = 1\n").unwrap();
+    std::fs::write(
+        env.path().join("callvault.toml"),
+        "[storage]\nregion = \"eu-eea\"\n[http]\nmax_upload_mb = 1\n",
+    )
+    .unwrap();
     env.create_tenant("posti", "posti");
     let server = serve(&env);
     // A raw client: the server answers 413 as soon as the limit is passed and closes
@@ -129,7 +208,11 @@ fn http_an_upload_over_the_limit_is_refused_with_413() {
     let _ = stream.write_all(&body);
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{}", answer.lines().next().unwrap_or_default());
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        answer.lines().next().unwrap_or_default()
+    );
     assert!(answer.contains("\"code\":\"body-too-large\""), "{answer}");
     drop(server);
     assert!(env.list().is_empty());

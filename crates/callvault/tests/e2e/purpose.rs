@@ -9,28 +9,78 @@ fn all_purpose_every_read_names_a_purpose_of_the_recordings_policy() {
     let env = Env::new(Some("eu-eea"));
     env.create_tenant("posti", "posti");
     env.ok(&["tenant", "set", "posti", "--country", "FI"]);
-    let id = env.ingest("posti", &stereo_call(1), &meta("inbound", &["verify-agreement"], json!({}))).unwrap();
+    let id = env
+        .ingest(
+            "posti",
+            &stereo_call(1),
+            &meta("inbound", &["verify-agreement"], json!({})),
+        )
+        .unwrap();
     let out = env.path().join("out.wav");
     let export = |purpose: &str, reason: &str| {
-        env.run(&["recordings", "export", &id, "--out", out.to_str().unwrap(), "--purpose", purpose, "--reason", reason])
+        env.run(&[
+            "recordings",
+            "export",
+            &id,
+            "--out",
+            out.to_str().unwrap(),
+            "--purpose",
+            purpose,
+            "--reason",
+            reason,
+        ])
     };
     let code = |o: std::process::Output| error_code(&String::from_utf8_lossy(&o.stderr));
-    assert_eq!(code(export("marketing", "why not")).as_deref(), Some("purpose-not-in-policy"));
-    assert_eq!(code(export("data-subject-request", "outside the workflow")).as_deref(), Some("purpose-reserved"));
-    assert_eq!(code(export("legal-claim", "outside the workflow")).as_deref(), Some("purpose-reserved"));
-    assert_eq!(code(export("internal-training", " ")).as_deref(), Some("reason-required"));
+    assert_eq!(
+        code(export("marketing", "why not")).as_deref(),
+        Some("purpose-not-in-policy")
+    );
+    assert_eq!(
+        code(export("data-subject-request", "outside the workflow")).as_deref(),
+        Some("purpose-reserved")
+    );
+    assert_eq!(
+        code(export("legal-claim", "outside the workflow")).as_deref(),
+        Some("purpose-reserved")
+    );
+    assert_eq!(
+        code(export("internal-training", " ")).as_deref(),
+        Some("reason-required")
+    );
     assert!(!out.exists());
     assert!(export("internal-training", "coaching session 12").status.success());
     // A search by number is a read too.
-    let search = ["recordings", "list", "--tenant", "posti", "--customer-number", "+447700900123", "--purpose", "marketing", "--reason", "x"];
+    let search = [
+        "recordings",
+        "list",
+        "--tenant",
+        "posti",
+        "--customer-number",
+        "+447700900123",
+        "--purpose",
+        "marketing",
+        "--reason",
+        "x",
+    ];
     assert_eq!(env.fails(&search), "purpose-not-in-policy");
-    let no_reason = ["recordings", "list", "--tenant", "posti", "--customer-number", "+447700900123", "--purpose", "verify-agreement"];
+    let no_reason = [
+        "recordings",
+        "list",
+        "--tenant",
+        "posti",
+        "--customer-number",
+        "+447700900123",
+        "--purpose",
+        "verify-agreement",
+    ];
     assert_eq!(env.fails(&no_reason), "reason-required");
 
     let events = env.audit();
     let exports: Vec<_> = events.iter().filter(|e| e["action"] == "recording.export").collect();
-    let outcomes: Vec<(&str, &str)> =
-        exports.iter().map(|e| (e["purpose"].as_str().unwrap(), e["outcome"].as_str().unwrap())).collect();
+    let outcomes: Vec<(&str, &str)> = exports
+        .iter()
+        .map(|e| (e["purpose"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
     assert_eq!(
         outcomes,
         [
@@ -43,7 +93,11 @@ fn all_purpose_every_read_names_a_purpose_of_the_recordings_policy() {
     );
     assert_eq!(exports[4]["reason"], "coaching session 12");
     assert_eq!(exports[4]["recording_id"], id.as_str());
-    let searches: Vec<_> = events.iter().filter(|e| e["action"] == "recording.search").map(|e| e["outcome"].clone()).collect();
+    let searches: Vec<_> = events
+        .iter()
+        .filter(|e| e["action"] == "recording.search")
+        .map(|e| e["outcome"].clone())
+        .collect();
     assert_eq!(searches, [json!("denied"), json!("denied")]);
     assert!(env.ok(&["audit", "verify"]).contains("audit chain ok"));
 }
@@ -53,7 +107,13 @@ fn all_version_recordings_keep_the_policy_version_they_were_made_under() {
     let env = Env::new(Some("eu-eea"));
     env.create_tenant("posti", "posti");
     let v1 = std::fs::read_to_string(policy_file("posti")).unwrap();
-    let first = env.ingest("posti", &stereo_call(1), &meta("inbound", &["internal-training"], json!({}))).unwrap();
+    let first = env
+        .ingest(
+            "posti",
+            &stereo_call(1),
+            &meta("inbound", &["internal-training"], json!({})),
+        )
+        .unwrap();
 
     // Version 2 drops the training purpose.
     let start = v1.find("id = \"internal-training\"").expect("purpose in file");
@@ -64,11 +124,21 @@ fn all_version_recordings_keep_the_policy_version_they_were_made_under() {
     assert!(env.ok(&["policy", "update", "posti", &file]).contains("version 2"));
 
     assert_eq!(
-        env.ingest("posti", &stereo_call(1), &meta("inbound", &["internal-training"], json!({}))),
+        env.ingest(
+            "posti",
+            &stereo_call(1),
+            &meta("inbound", &["internal-training"], json!({}))
+        ),
         Err("purpose-not-in-policy".into()),
         "new calls follow version 2"
     );
-    let second = env.ingest("posti", &stereo_call(1), &meta("inbound", &["verify-agreement"], json!({}))).unwrap();
+    let second = env
+        .ingest(
+            "posti",
+            &stereo_call(1),
+            &meta("inbound", &["verify-agreement"], json!({})),
+        )
+        .unwrap();
     let version_of = |id: &str| env.json(&["recordings", "show", id, "--json"])["policy_version"].clone();
     assert_eq!(version_of(&first), 1);
     assert_eq!(version_of(&second), 2);
@@ -76,19 +146,41 @@ fn all_version_recordings_keep_the_policy_version_they_were_made_under() {
     // The old recording is still read under version 1, the new one under version 2.
     let out = env.path().join("o.wav");
     let read = |id: &str| {
-        env.run(&["recordings", "export", id, "--out", out.to_str().unwrap(), "--purpose", "internal-training", "--reason", "coaching"])
+        env.run(&[
+            "recordings",
+            "export",
+            id,
+            "--out",
+            out.to_str().unwrap(),
+            "--purpose",
+            "internal-training",
+            "--reason",
+            "coaching",
+        ])
     };
     assert!(read(&first).status.success());
-    assert_eq!(error_code(&String::from_utf8_lossy(&read(&second).stderr)).as_deref(), Some("purpose-not-in-policy"));
+    assert_eq!(
+        error_code(&String::from_utf8_lossy(&read(&second).stderr)).as_deref(),
+        Some("purpose-not-in-policy")
+    );
 
     // Both versions stay readable, with who approved each.
     let versions = env.json(&["policy", "versions", "posti", "--json"]);
-    let states: Vec<_> = versions.as_array().unwrap().iter().map(|v| (v["version"].clone(), v["state"].clone())).collect();
+    let states: Vec<_> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["version"].clone(), v["state"].clone()))
+        .collect();
     assert_eq!(states, [(json!(1), json!("superseded")), (json!(2), json!("active"))]);
     assert_eq!(versions[1]["approved_by"], "local-administrator");
     assert_eq!(env.ok(&["policy", "show", "posti", "1"]), v1);
     assert_eq!(env.ok(&["policy", "show", "posti", "2"]), v2);
-    let change = env.audit().into_iter().find(|e| e["action"] == "policy.update").expect("audited");
+    let change = env
+        .audit()
+        .into_iter()
+        .find(|e| e["action"] == "policy.update")
+        .expect("audited");
     assert_eq!(change["detail"]["to_version"], 2);
     // The same file again is not a new version.
     assert_eq!(env.fails(&["policy", "update", "posti", &file]), "policy-unchanged");
@@ -102,10 +194,16 @@ fn arlo_review_warns_when_the_policy_is_past_its_review_date() {
     let late = check("2026-11-23T12:00:00Z");
     assert!(late.status.success());
     let stderr = String::from_utf8_lossy(&late.stderr);
-    assert!(stderr.contains("warning[policy-review-overdue]") && stderr.contains("2024-02-01"), "{stderr}");
+    assert!(
+        stderr.contains("warning[policy-review-overdue]") && stderr.contains("2024-02-01"),
+        "{stderr}"
+    );
     let early = check("2023-06-01T12:00:00Z");
     assert!(early.status.success());
-    assert!(!String::from_utf8_lossy(&early.stderr).contains("warning"), "no warning before the review date");
+    assert!(
+        !String::from_utf8_lossy(&early.stderr).contains("warning"),
+        "no warning before the review date"
+    );
     // Binding a tenant to an overdue policy warns too, and `tenant show` reports it.
     let create = env.run(&["tenant", "create", "arlo", "--policy", file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&create.stderr).contains("policy-review-overdue"));

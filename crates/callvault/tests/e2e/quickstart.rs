@@ -20,7 +20,12 @@ fn quickstart_block() -> String {
 fn readme_quickstart_round_trips_the_example_call() {
     let dir = tempfile::tempdir().unwrap();
     for item in ["callvault.toml", "policies", "examples"] {
-        let status = Command::new("cp").args(["-r"]).arg(repo().join(item)).arg(dir.path()).status().unwrap();
+        let status = Command::new("cp")
+            .args(["-r"])
+            .arg(repo().join(item))
+            .arg(dir.path())
+            .status()
+            .unwrap();
         assert!(status.success());
     }
     let bin_dir = std::path::Path::new(BIN).parent().unwrap();
@@ -32,9 +37,17 @@ fn readme_quickstart_round_trips_the_example_call() {
         .env_remove("RUST_LOG")
         .output()
         .unwrap();
-    assert!(out.status.success(), "quickstart failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "quickstart failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("+358401234xxx"), "the listing shows the masked number:\n{stdout}");
+    assert!(
+        stdout.contains("+358401234xxx"),
+        "the listing shows the masked number:\n{stdout}"
+    );
     let original = media::parse_wav(&std::fs::read(repo().join("examples/call.wav")).unwrap()).unwrap();
     let exported = media::parse_wav(&std::fs::read(dir.path().join("call-export.wav")).unwrap()).unwrap();
     assert_eq!(exported.channels, original.channels);

@@ -7,7 +7,10 @@ use crate::support::*;
 
 /// True when `haystack` contains any 32-byte window of `needle` (taken every 16 bytes).
 fn contains_any_run(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.windows(32).step_by(16).any(|run| haystack.windows(run.len()).any(|w| w == run))
+    needle
+        .windows(32)
+        .step_by(16)
+        .any(|run| haystack.windows(run.len()).any(|w| w == run))
 }
 
 fn posti(env: &Env) {
@@ -21,12 +24,25 @@ fn all_security_no_plaintext_audio_anywhere_in_the_data_directory() {
     posti(&env);
     let wav = stereo_call(3);
     let pcm = media::parse_wav(&wav).unwrap().data;
-    let id = env.ingest("posti", &wav, &meta("inbound", &["verify-agreement"], json!({}))).unwrap();
+    let id = env
+        .ingest("posti", &wav, &meta("inbound", &["verify-agreement"], json!({})))
+        .unwrap();
     let files = Env::files_under(&env.data());
-    assert!(files.iter().any(|(p, _)| p.to_string_lossy().contains(&id)), "the recording's objects exist");
+    assert!(
+        files.iter().any(|(p, _)| p.to_string_lossy().contains(&id)),
+        "the recording's objects exist"
+    );
     for (path, bytes) in &files {
-        assert!(!bytes.windows(4).any(|w| w == b"RIFF" || w == b"WAVE"), "WAV header in {}", path.display());
-        assert!(!contains_any_run(bytes, &pcm), "a run of the original PCM in {}", path.display());
+        assert!(
+            !bytes.windows(4).any(|w| w == b"RIFF" || w == b"WAVE"),
+            "WAV header in {}",
+            path.display()
+        );
+        assert!(
+            !contains_any_run(bytes, &pcm),
+            "a run of the original PCM in {}",
+            path.display()
+        );
     }
     // The keys live apart: the data directory holds no key file, key files are 0600.
     assert!(files.iter().all(|(p, _)| !p.to_string_lossy().contains("key")));
@@ -37,7 +53,19 @@ fn all_security_no_plaintext_audio_anywhere_in_the_data_directory() {
     }
     // And it still comes back intact.
     let out = env.path().join("out.wav");
-    env.ok(&["recordings", "export", &id, "--out", out.to_str().unwrap(), "--purpose", "verify-agreement", "--reason", "check", "--format", "wav-stereo"]);
+    env.ok(&[
+        "recordings",
+        "export",
+        &id,
+        "--out",
+        out.to_str().unwrap(),
+        "--purpose",
+        "verify-agreement",
+        "--reason",
+        "check",
+        "--format",
+        "wav-stereo",
+    ]);
     assert_eq!(media::parse_wav(&std::fs::read(out).unwrap()).unwrap().data, pcm);
 }
 
@@ -45,13 +73,32 @@ fn all_security_no_plaintext_audio_anywhere_in_the_data_directory() {
 fn all_security_a_tampered_object_is_detected_on_read() {
     let env = Env::new(Some("eu-eea"));
     posti(&env);
-    let id = env.ingest("posti", &stereo_call(2), &meta("inbound", &["verify-agreement"], json!({}))).unwrap();
-    let (path, mut bytes) = Env::files_under(&env.data().join("objects")).into_iter().find(|(p, _)| p.ends_with("1.cvs")).unwrap();
+    let id = env
+        .ingest(
+            "posti",
+            &stereo_call(2),
+            &meta("inbound", &["verify-agreement"], json!({})),
+        )
+        .unwrap();
+    let (path, mut bytes) = Env::files_under(&env.data().join("objects"))
+        .into_iter()
+        .find(|(p, _)| p.ends_with("1.cvs"))
+        .unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;
     std::fs::write(&path, &bytes).unwrap();
     let out = env.path().join("out.wav");
-    let export = ["recordings", "export", &id, "--out", out.to_str().unwrap(), "--purpose", "verify-agreement", "--reason", "check"];
+    let export = [
+        "recordings",
+        "export",
+        &id,
+        "--out",
+        out.to_str().unwrap(),
+        "--purpose",
+        "verify-agreement",
+        "--reason",
+        "check",
+    ];
     assert_eq!(env.fails(&export), "integrity-failure");
     assert!(!out.exists(), "nothing is written when integrity fails");
     // A stream that lost its tail is detected too.
@@ -72,7 +119,13 @@ fn all_security_a_wrong_master_key_is_refused() {
 fn all_retention_erasure_crypto_shreds_so_a_backup_of_catalog_and_objects_is_useless() {
     let env = Env::new(Some("eu-eea"));
     posti(&env);
-    let id = env.ingest("posti", &stereo_call(1), &meta("inbound", &["verify-agreement"], json!({}))).unwrap();
+    let id = env
+        .ingest(
+            "posti",
+            &stereo_call(1),
+            &meta("inbound", &["verify-agreement"], json!({})),
+        )
+        .unwrap();
     // A "backup" of the data directory (catalog and objects), taken before the erasure.
     let backup = tempfile::tempdir().unwrap();
     for (path, bytes) in Env::files_under(&env.data()) {
@@ -83,19 +136,39 @@ fn all_retention_erasure_crypto_shreds_so_a_backup_of_catalog_and_objects_is_use
     }
     env.ok(&["recordings", "erase", &id, "--reason", "test erasure"]);
     assert!(env.list().is_empty());
-    let erase = env.audit().into_iter().find(|e| e["action"] == "recording.erase").expect("audited");
+    let erase = env
+        .audit()
+        .into_iter()
+        .find(|e| e["action"] == "recording.erase")
+        .expect("audited");
     assert_eq!(erase["recording_id"], id.as_str());
     // The restored backup with the current key directory cannot be decrypted.
     let out = env.path().join("restored.wav");
     let restored = env.run(&[
-        "--data", backup.path().to_str().unwrap(),
-        "recordings", "export", &id, "--out", out.to_str().unwrap(), "--purpose", "verify-agreement", "--reason", "restore test",
+        "--data",
+        backup.path().to_str().unwrap(),
+        "recordings",
+        "export",
+        &id,
+        "--out",
+        out.to_str().unwrap(),
+        "--purpose",
+        "verify-agreement",
+        "--reason",
+        "restore test",
     ]);
     assert!(!restored.status.success());
-    assert_eq!(error_code(&String::from_utf8_lossy(&restored.stderr)).as_deref(), Some("recording-erased"));
+    assert_eq!(
+        error_code(&String::from_utf8_lossy(&restored.stderr)).as_deref(),
+        Some("recording-erased")
+    );
     assert!(!out.exists());
     // And the objects are gone from the live store; a tombstone remains without personal data.
-    assert!(Env::files_under(&env.data().join("objects")).iter().all(|(p, _)| !p.to_string_lossy().contains(&id)));
+    assert!(
+        Env::files_under(&env.data().join("objects"))
+            .iter()
+            .all(|(p, _)| !p.to_string_lossy().contains(&id))
+    );
 }
 
 #[test]
@@ -112,7 +185,10 @@ fn posti_fields_full_number_appears_nowhere_in_data_directory_logs_or_audit() {
         );
         let audio = env.write("p.wav", &stereo_call(1));
         let meta = env.write("p.json", call.to_string().as_bytes());
-        let out = env.run_env(&["ingest", &audio, "--tenant", "posti", "--meta", &meta], &[("RUST_LOG", "trace")]);
+        let out = env.run_env(
+            &["ingest", &audio, "--tenant", "posti", "--meta", &meta],
+            &[("RUST_LOG", "trace")],
+        );
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let logs = String::from_utf8_lossy(&out.stderr);
         for form in ["358401234567", "0401234567", "401234567", "123 4567"] {
@@ -128,15 +204,38 @@ fn posti_fields_full_number_appears_nowhere_in_data_directory_logs_or_audit() {
     }
     // The person can still be found by number (ALL-DSAR), in either form.
     for number in numbers {
-        let found = env.json(&["recordings", "list", "--tenant", "posti", "--customer-number", number, "--purpose", "verify-agreement", "--reason", "DSAR 17", "--json"]);
+        let found = env.json(&[
+            "recordings",
+            "list",
+            "--tenant",
+            "posti",
+            "--customer-number",
+            number,
+            "--purpose",
+            "verify-agreement",
+            "--reason",
+            "DSAR 17",
+            "--json",
+        ]);
         assert_eq!(found.as_array().unwrap().len(), 2);
     }
     let audit = env.ok(&["audit", "export"]);
-    for (path, bytes) in Env::files_under(&env.data()).into_iter().chain([(env.path().join("audit"), audit.into_bytes())]) {
+    for (path, bytes) in Env::files_under(&env.data())
+        .into_iter()
+        .chain([(env.path().join("audit"), audit.into_bytes())])
+    {
         for form in ["358401234567", "0401234567", "401234567"] {
-            assert!(!bytes.windows(form.len()).any(|w| w == form.as_bytes()), "{form} found in {}", path.display());
+            assert!(
+                !bytes.windows(form.len()).any(|w| w == form.as_bytes()),
+                "{form} found in {}",
+                path.display()
+            );
         }
         // The customer's name is not one of Posti's register fields.
-        assert!(!bytes.windows(10).any(|w| w == b"Kalle Kund"), "customer name found in {}", path.display());
+        assert!(
+            !bytes.windows(10).any(|w| w == b"Kalle Kund"),
+            "customer name found in {}",
+            path.display()
+        );
     }
 }

@@ -10,7 +10,10 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_callvault");
 
 /// The repository root (for `policies/` and `examples/`).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 pub fn policy_file(name: &str) -> PathBuf {
@@ -27,7 +30,11 @@ impl Env {
     pub fn new(region: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         if let Some(region) = region {
-            std::fs::write(dir.path().join("callvault.toml"), format!("[storage]\nregion = \"{region}\"\n")).unwrap();
+            std::fs::write(
+                dir.path().join("callvault.toml"),
+                format!("[storage]\nregion = \"{region}\"\n"),
+            )
+            .unwrap();
         }
         Env { dir }
     }
@@ -73,9 +80,17 @@ impl Env {
     /// Runs and expects failure; returns the error code printed as `error[CODE]`.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(!out.status.success(), "callvault {args:?} should fail but printed {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "callvault {args:?} should fail but printed {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(stderr.trim().lines().filter(|l| l.contains("error")).count(), 1, "one error line: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().filter(|l| l.contains("error")).count(),
+            1,
+            "one error line: {stderr}"
+        );
         error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned())
     }
 
@@ -109,11 +124,17 @@ impl Env {
     }
 
     pub fn list(&self) -> Vec<Value> {
-        self.json(&["recordings", "list", "--json"]).as_array().expect("array").clone()
+        self.json(&["recordings", "list", "--json"])
+            .as_array()
+            .expect("array")
+            .clone()
     }
 
     pub fn audit(&self) -> Vec<Value> {
-        self.ok(&["audit", "export"]).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+        self.ok(&["audit", "export"])
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect()
     }
 
     /// Every regular file under `dir`, with its bytes.

@@ -116,7 +116,11 @@ fn twenty_million_numbers_exact_through_full_and_change_files_with_atomic_swap()
     assert_eq!((report.records, report.numbers, report.bad_lines), (COUNT, COUNT, 0));
     assert_eq!((last, report.kind.as_str()), (size, "full"));
     assert!(progress_calls > 100, "progress is reported while reading");
-    assert!(report.memory_bytes < 64 << 20, "{} bytes for 20 million", report.memory_bytes);
+    assert!(
+        report.memory_bytes < 64 << 20,
+        "{} bytes for 20 million",
+        report.memory_bytes
+    );
     check(&store.snapshot(), &syn, Stage::Full, &changed);
 
     // What was stored loads again, with the same answers and sources.
@@ -125,14 +129,22 @@ fn twenty_million_numbers_exact_through_full_and_change_files_with_atomic_swap()
     let load_time = loaded.elapsed();
     check(&reopened, &syn, Stage::Full, &changed);
     let info = &reopened.register("tps").unwrap().info;
-    assert_eq!((info.sources[0].date.to_string(), info.numbers), ("2026-05-01".into(), COUNT));
+    assert_eq!(
+        (info.sources[0].date.to_string(), info.numbers),
+        ("2026-05-01".into(), COUNT)
+    );
 
     // Change file 1 replaces the register while readers look up, in this process
     // (memory snapshots) and in "another" (a second store refreshing from disk).
     let removed = syn.base_key((0..COUNT).find(|&i| syn.removed1(i)).unwrap());
     let added = syn.alt_key((0..COUNT).find(|&j| syn.added1(j)).unwrap());
     let stop = AtomicBool::new(false);
-    let seen = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+    let seen = [
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    ];
     let reader = |snapshot: &Snapshot, saw_new: &mut bool, counters: (&AtomicU64, &AtomicU64)| {
         let register = snapshot.register("tps").expect("the register never disappears");
         match (register.contains(removed), register.contains(added)) {
@@ -167,16 +179,24 @@ fn twenty_million_numbers_exact_through_full_and_change_files_with_atomic_swap()
         let report = import(&store, &paths[1], Mode::Changes { unmarked: None });
         let removed1 = (0..COUNT).filter(|&i| syn.removed1(i)).count() as u64;
         assert_eq!(report.records as usize, changes1);
-        assert_eq!((report.removed, report.added, report.unchanged), (removed1, changes1 as u64 - removed1, 0));
+        assert_eq!(
+            (report.removed, report.added, report.unchanged),
+            (removed1, changes1 as u64 - removed1, 0)
+        );
         assert_eq!(report.numbers, COUNT - removed1 + report.added);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while (seen[1].load(Ordering::Relaxed) == 0 || seen[3].load(Ordering::Relaxed) == 0) && Instant::now() < deadline {
+        while (seen[1].load(Ordering::Relaxed) == 0 || seen[3].load(Ordering::Relaxed) == 0)
+            && Instant::now() < deadline
+        {
             std::thread::sleep(Duration::from_millis(5));
         }
         stop.store(true, Ordering::Relaxed);
     });
     let counts: Vec<u64> = seen.iter().map(|c| c.load(Ordering::Relaxed)).collect();
-    assert!(counts[0] > 0 && counts[1] > 0 && counts[3] > 0, "readers saw both registers: {counts:?}");
+    assert!(
+        counts[0] > 0 && counts[1] > 0 && counts[3] > 0,
+        "readers saw both registers: {counts:?}"
+    );
     let swap_time = swap_started.elapsed();
     check(&store.snapshot(), &syn, Stage::Changes1, &changed);
 
@@ -198,7 +218,10 @@ fn twenty_million_numbers_exact_through_full_and_change_files_with_atomic_swap()
     let answer = screening::answer(&snapshot, &screening::e164_of_key(listed), listed, Some(&rules), None);
     assert!(!answer.may_call_for_marketing && answer.registers[0].file == file_of(Stage::Full));
     let answer = screening::answer(&snapshot, &screening::e164_of_key(removed), removed, Some(&rules), None);
-    assert_eq!(answer.may_call_for_marketing, syn.truth(removed, Stage::Changes2).is_none());
+    assert_eq!(
+        answer.may_call_for_marketing,
+        syn.truth(removed, Stage::Changes2).is_none()
+    );
 
     eprintln!(
         "20M register: generated files in {generated:?}, imported in {import_time:?} ({} bytes in memory), \

@@ -42,13 +42,20 @@ impl Dir {
             date: None,
             now: now(),
         };
-        self.store.import(&request, &mut |_, _| {}).map_err(|e| e.code().to_owned())
+        self.store
+            .import(&request, &mut |_, _| {})
+            .map_err(|e| e.code().to_owned())
     }
 
     /// The E.164 numbers on a register, ascending.
     fn listed(&self, register: &str) -> Vec<String> {
         let snapshot = self.store.refresh().unwrap();
-        let mut listed: Vec<String> = snapshot.register(register).unwrap().keys().map(screening::e164_of_key).collect();
+        let mut listed: Vec<String> = snapshot
+            .register(register)
+            .unwrap()
+            .keys()
+            .map(screening::e164_of_key)
+            .collect();
         listed.sort();
         listed
     }
@@ -94,14 +101,18 @@ fn register_records_in_both_layouts_and_bad_lines_by_line_number() {
         (report.lines, report.records, report.numbers, report.unchanged),
         (lines.len() as u64, 8, 7, 1)
     );
-    assert!(report.bad.iter().all(|b| !b.reason.contains("0207")), "bad lines never echo the line");
+    assert!(
+        report.bad.iter().all(|b| !b.reason.contains("0207")),
+        "bad lines never echo the line"
+    );
 }
 
 #[test]
 fn change_files_add_and_remove_as_their_markers_say() {
     let base = "0207 3787244\r\n01635 506160\r\n0191 5657153\r\n";
     // (change file, unmarked records are, listed afterwards, bad lines)
-    let cases: &[(&str, Option<Action>, &[&str], &[(u64, &str)])] = &[
+    type Case<'a> = (&'a str, Option<Action>, &'a [&'a str], &'a [(u64, &'a str)]);
+    let cases: &[Case<'_>] = &[
         (
             "0207 3787244D\r\n07860 338653A\r\n",
             None,
@@ -123,7 +134,13 @@ fn change_files_add_and_remove_as_their_markers_say() {
         (
             "07860 338653\r\n01632 960000\r\n",
             Some(Action::Add),
-            &["+441632960000", "+441635506160", "+441915657153", "+442073787244", "+447860338653"],
+            &[
+                "+441632960000",
+                "+441635506160",
+                "+441915657153",
+                "+442073787244",
+                "+447860338653",
+            ],
             &[],
         ),
         (
@@ -133,13 +150,22 @@ fn change_files_add_and_remove_as_their_markers_say() {
             &[],
         ),
         // The last record for a number wins within a file.
-        ("0207 3787244D\r\n0207 3787244A\r\n0191 5657153A\r\n0191 5657153D\r\n", None, &["+441635506160", "+442073787244"], &[]),
+        (
+            "0207 3787244D\r\n0207 3787244A\r\n0191 5657153A\r\n0191 5657153D\r\n",
+            None,
+            &["+441635506160", "+442073787244"],
+            &[],
+        ),
     ];
     for (i, (changes, unmarked, listed, bad)) in cases.iter().enumerate() {
         let dir = Dir::new();
         dir.import("ctps", &dir.file("full.txt", base), Mode::Full).unwrap();
         let report = dir
-            .import("ctps", &dir.file("changes.txt", changes), Mode::Changes { unmarked: *unmarked })
+            .import(
+                "ctps",
+                &dir.file("changes.txt", changes),
+                Mode::Changes { unmarked: *unmarked },
+            )
             .unwrap_or_else(|e| panic!("case {i}: {e}"));
         assert_eq!(dir.listed("ctps"), *listed, "case {i}");
         let got_bad: Vec<(u64, &str)> = report.bad.iter().map(|b| (b.line, b.code.as_str())).collect();
@@ -150,7 +176,8 @@ fn change_files_add_and_remove_as_their_markers_say() {
 #[test]
 fn do_not_call_lists_as_csv_or_one_number_per_line() {
     // (file, number column, listed, bad lines)
-    let cases: &[(&str, Option<&str>, &[&str], &[(u64, &str)])] = &[
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [&'a str], &'a [(u64, &'a str)]);
+    let cases: &[Case<'_>] = &[
         (
             "+44 20 7946 0000\n020 7946 0001\n\n# comment\n+4721234567\nnot a number\n",
             None,
@@ -163,7 +190,12 @@ fn do_not_call_lists_as_csv_or_one_number_per_line() {
             &["+35312345678", "+442079460002"],
             &[(4, "not-a-number")],
         ),
-        ("id;mobile\n1;07700 900123\n2;07700 900124\n", None, &["+447700900123", "+447700900124"], &[]),
+        (
+            "id;mobile\n1;07700 900123\n2;07700 900124\n",
+            None,
+            &["+447700900123", "+447700900124"],
+            &[],
+        ),
         ("a,b\n07700900125,02079460003\n", Some("b"), &["+442079460003"], &[]),
         ("phone\n07700 900126\n", None, &["+447700900126"], &[]),
     ];
@@ -179,7 +211,10 @@ fn do_not_call_lists_as_csv_or_one_number_per_line() {
             date: Some("2026-04-30".parse().unwrap()),
             now: now(),
         };
-        let report = dir.store.import(&request, &mut |_, _| {}).unwrap_or_else(|e| panic!("case {i}: {e}"));
+        let report = dir
+            .store
+            .import(&request, &mut |_, _| {})
+            .unwrap_or_else(|e| panic!("case {i}: {e}"));
         assert_eq!(dir.listed("own-dnc"), *listed, "case {i}");
         let got_bad: Vec<(u64, &str)> = report.bad.iter().map(|b| (b.line, b.code.as_str())).collect();
         assert_eq!(got_bad, *bad, "case {i}");
@@ -194,42 +229,69 @@ fn refusals_leave_the_register_as_it_was() {
     let cases: &[(&str, &str, Mode, &str)] = &[
         ("tps", "garbage\r\n<html>\r\n", Mode::Full, "register-nothing-imported"),
         ("tps", "", Mode::Full, "register-nothing-imported"),
-        ("tps", "0207 3787244Q\r\n", Mode::Changes { unmarked: None }, "register-nothing-imported"),
-        ("ctps", "0207 3787244A\r\n", Mode::Changes { unmarked: None }, "register-no-base"),
+        (
+            "tps",
+            "0207 3787244Q\r\n",
+            Mode::Changes { unmarked: None },
+            "register-nothing-imported",
+        ),
+        (
+            "ctps",
+            "0207 3787244A\r\n",
+            Mode::Changes { unmarked: None },
+            "register-no-base",
+        ),
         ("TPS", "0207 3787244\r\n", Mode::Full, "register-name-invalid"),
         ("../x", "0207 3787244\r\n", Mode::Full, "register-name-invalid"),
     ];
     dir.import("tps", &good, Mode::Full).unwrap();
     for (i, (register, text, mode, code)) in cases.iter().enumerate() {
         let path = dir.file("bad.txt", text);
-        assert_eq!(dir.import(register, &path, *mode).err().as_deref(), Some(*code), "case {i}");
+        assert_eq!(
+            dir.import(register, &path, *mode).err().as_deref(),
+            Some(*code),
+            "case {i}"
+        );
         assert_eq!(dir.listed("tps"), ["+442073787244"], "case {i}");
     }
     // A change file with no records at all is a day without changes: accepted.
-    let report = dir.import("tps", &dir.file("empty.txt", ""), Mode::Changes { unmarked: None }).unwrap();
+    let report = dir
+        .import("tps", &dir.file("empty.txt", ""), Mode::Changes { unmarked: None })
+        .unwrap();
     assert_eq!((report.records, report.numbers), (0, 1));
 }
 
 #[test]
 fn a_damaged_register_file_is_an_error_never_an_empty_register() {
     let dir = Dir::new();
-    dir.import("tps", &dir.file("t.txt", "0207 3787244\r\n0191 5657153\r\n"), Mode::Full).unwrap();
+    dir.import(
+        "tps",
+        &dir.file("t.txt", "0207 3787244\r\n0191 5657153\r\n"),
+        Mode::Full,
+    )
+    .unwrap();
     let stored = dir.dir.path().join("screening/tps.cvreg");
     let bytes = std::fs::read(&stored).unwrap();
     // (damage, error code)
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (bytes[..bytes.len() - 3].to_vec(), "register-file-corrupt"),
-        ({
-            let mut b = bytes.clone();
-            let at = b.len() - 12;
-            b[at] ^= 1;
-            b
-        }, "register-file-corrupt"),
-        ({
-            let mut b = bytes.clone();
-            b[8] = 9;
-            b
-        }, "register-format-unsupported"),
+        (
+            {
+                let mut b = bytes.clone();
+                let at = b.len() - 12;
+                b[at] ^= 1;
+                b
+            },
+            "register-file-corrupt",
+        ),
+        (
+            {
+                let mut b = bytes.clone();
+                b[8] = 9;
+                b
+            },
+            "register-format-unsupported",
+        ),
         (b"not a register".to_vec(), "register-file-invalid"),
     ];
     for (i, (damaged, code)) in cases.into_iter().enumerate() {
@@ -255,6 +317,9 @@ fn the_fast_normaliser_agrees_with_the_general_one() {
     }
     for nine_digit in ["0800 123456", "01697 73123"] {
         let fast = screening::uk_key_fast(nine_digit).map(screening::e164_of_key);
-        assert_eq!(fast.as_deref(), redact::normalize_e164(nine_digit, Some("GB")).ok().as_deref());
+        assert_eq!(
+            fast.as_deref(),
+            redact::normalize_e164(nine_digit, Some("GB")).ok().as_deref()
+        );
     }
 }

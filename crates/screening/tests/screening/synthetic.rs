@@ -70,19 +70,19 @@ impl Synthetic {
     }
 
     pub fn removed1(&self, i: u64) -> bool {
-        h(self.seed, i, 1) % 1000 == 0
+        h(self.seed, i, 1).is_multiple_of(1000)
     }
 
     pub fn added1(&self, j: u64) -> bool {
-        h(self.seed, j, 2) % 1000 == 0
+        h(self.seed, j, 2).is_multiple_of(1000)
     }
 
     pub fn readded2(&self, i: u64) -> bool {
-        self.removed1(i) && h(self.seed, i, 4) % 2 == 0
+        self.removed1(i) && h(self.seed, i, 4).is_multiple_of(2)
     }
 
     pub fn removed2(&self, j: u64) -> bool {
-        self.added1(j) && h(self.seed, j, 5) % 2 == 0
+        self.added1(j) && h(self.seed, j, 5).is_multiple_of(2)
     }
 
     /// Whether `key` is listed after `stage`, and which file listed it.
@@ -128,7 +128,7 @@ impl Synthetic {
         let mut line = [0u8; 14];
         for k in 0..n {
             let i = (k * step + 3) % n;
-            record(self.base_key(i), h(self.seed, i, 6) % 2 == 0, &mut line);
+            record(self.base_key(i), h(self.seed, i, 6).is_multiple_of(2), &mut line);
             out.write_all(&line)?;
         }
         out.flush()
