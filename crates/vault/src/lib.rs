@@ -10,6 +10,7 @@ mod keystore;
 mod reader;
 mod records;
 mod recover;
+mod segments;
 mod spool;
 mod writer;
 
@@ -30,6 +31,7 @@ pub use keystore::KeyStore;
 pub use reader::{StreamAudio, StreamTrailer};
 pub use records::*;
 pub use recover::RecoveryReport;
+pub use segments::{SegmentSpool, SpoolSettings, existing_segments, remove_segments, scan_segments};
 pub use spool::SpoolWriter;
 pub use writer::RecordingWriter;
 

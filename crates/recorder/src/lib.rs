@@ -1,0 +1,5 @@
+//! The recorder: SIPREC sessions from SIP events to sealed recordings, with the
+//! policy applied at capture (routing, parties, direction, consent gate).
+
+pub mod consent;
+pub mod parties;
