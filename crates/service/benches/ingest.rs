@@ -5,7 +5,9 @@
 //!
 //! `cargo bench -p service --bench ingest` ingests 10,000 recordings one after another.
 //! A different count: `cargo bench -p service --bench ingest -- 2000` or
-//! `INGEST_COUNT=2000`. `INGEST_CONCURRENCY=4` runs that many ingests at a time.
+//! `INGEST_COUNT=2000`. `INGEST_CONCURRENCY=4` runs that many ingests at a time (at the
+//! time of writing that fails with `database is locked` from the key store's
+//! `create_data_key`; see BENCHMARKS.md).
 
 mod common;
 
@@ -34,11 +36,12 @@ fn recording(source: &[u8], k: usize, count: usize) -> (Vec<u8>, IngestMeta) {
     let wav = common::wav_file(SampleEncoding::MuLaw, RATE, 1, source[offset..offset + len].to_vec());
     let now = common::bench_now();
     // Calls spread over the last 30 days, oldest first.
-    let started_at = now - TimeDelta::seconds(((count - k) as i64 * 30 * 86_400) / count as i64) - TimeDelta::minutes(2);
+    let started_at =
+        now - TimeDelta::seconds(((count - k) as i64 * 30 * 86_400) / count as i64) - TimeDelta::minutes(2);
     // A different Finnish mobile number per recording, in national form (normalised by the service).
     let customer = format!("040 {:07}", (1_000_003 + k * 7_919) % 10_000_000);
     let meta = IngestMeta {
-        direction: if k % 3 == 0 { "outbound" } else { "inbound" }.into(),
+        direction: if k.is_multiple_of(3) { "outbound" } else { "inbound" }.into(),
         started_at,
         ended_at: None,
         customer_number: Some(customer.clone()),
@@ -47,8 +50,18 @@ fn recording(source: &[u8], k: usize, count: usize) -> (Vec<u8>, IngestMeta) {
         purposes: vec!["verify-agreement".into()],
         consent: None,
         participants: vec![
-            ParticipantMeta { role: "customer".into(), name: None, number: Some(customer), channel: None },
-            ParticipantMeta { role: "agent".into(), name: Some(format!("Agent {}", k % 40)), number: None, channel: None },
+            ParticipantMeta {
+                role: "customer".into(),
+                name: None,
+                number: Some(customer),
+                channel: None,
+            },
+            ParticipantMeta {
+                role: "agent".into(),
+                name: Some(format!("Agent {}", k % 40)),
+                number: None,
+                channel: None,
+            },
         ],
         withheld_caller_id: false,
         transferred_from: None,
@@ -78,7 +91,7 @@ async fn run(service: Service, count: usize, concurrency: usize) -> (Duration, V
                     .await
                     .unwrap_or_else(|e| panic!("ingest {k} refused or failed: {e:?}"));
                 latencies.push(t0.elapsed());
-                if (k + 1) % progress_every == 0 {
+                if (k + 1).is_multiple_of(progress_every) {
                     eprintln!("  {} / {count} ingested, {:.1} s", k + 1, start.elapsed().as_secs_f64());
                 }
             }
@@ -94,13 +107,20 @@ async fn run(service: Service, count: usize, concurrency: usize) -> (Duration, V
 
 fn main() {
     let count = common::count_arg("INGEST_COUNT", 10_000);
-    let concurrency: usize = std::env::var("INGEST_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    let concurrency: usize = std::env::var("INGEST_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let dir = common::bench_dir("ingest-");
     let rt = common::runtime();
     let service = rt.block_on(common::posti_service(dir.path()));
 
     println!("ingest: {count} one-minute 8 kHz mono µ-law WAV recordings (480,000 audio bytes each), tenant posti");
-    println!("into an empty catalog, {concurrency} at a time; directory {}", dir.path().display());
+    println!(
+        "into an empty catalog, {concurrency} at a time; directory {}",
+        dir.path().display()
+    );
     let (wall, mut latencies) = rt.block_on(run(service.clone(), count, concurrency));
 
     let sealed: i64 = rt.block_on(async {
@@ -116,8 +136,12 @@ fn main() {
     latencies.sort();
     let in_ingest: Duration = latencies.iter().sum();
     println!();
-    println!("| recordings | concurrency | wall s | recordings/s | audio MB/s | p50 ms | p99 ms | max ms | data dir MB |");
-    println!("|-----------:|------------:|-------:|-------------:|-----------:|-------:|-------:|-------:|------------:|");
+    println!(
+        "| recordings | concurrency | wall s | recordings/s | audio MB/s | p50 ms | p99 ms | max ms | data dir MB |"
+    );
+    println!(
+        "|-----------:|------------:|-------:|-------------:|-----------:|-------:|-------:|-------:|------------:|"
+    );
     println!(
         "| {count} | {concurrency} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.0} |",
         wall.as_secs_f64(),

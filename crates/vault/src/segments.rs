@@ -43,7 +43,10 @@ pub struct SpoolSettings {
 
 impl Default for SpoolSettings {
     fn default() -> Self {
-        SpoolSettings { commit_interval: Duration::from_millis(200), segment_bytes: 256 * 1024 * 1024 }
+        SpoolSettings {
+            commit_interval: Duration::from_millis(200),
+            segment_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -74,7 +77,9 @@ pub struct SegmentSpool {
 
 impl std::fmt::Debug for SegmentSpool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SegmentSpool").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("SegmentSpool")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -91,7 +96,10 @@ impl SegmentSpool {
     pub fn start(dir: &Path, settings: SpoolSettings) -> Result<Self, VaultError> {
         std::fs::create_dir_all(dir)?;
         let next = existing_segments(dir)?.last().map_or(0, |(n, _)| n + 1);
-        let index = Arc::new(Mutex::new(Index { current: next, ..Default::default() }));
+        let index = Arc::new(Mutex::new(Index {
+            current: next,
+            ..Default::default()
+        }));
         let (sender, receiver) = sync_channel(8192);
         let file = open_segment(dir, next)?;
         let thread_index = index.clone();
@@ -99,7 +107,11 @@ impl SegmentSpool {
         std::thread::Builder::new()
             .name("spool-writer".into())
             .spawn(move || writer_loop(&thread_dir, file, next, receiver, &thread_index, settings))?;
-        Ok(SegmentSpool { dir: dir.to_owned(), sender, index })
+        Ok(SegmentSpool {
+            dir: dir.to_owned(),
+            sender,
+            index,
+        })
     }
 
     /// Hands one sealed chunk to the writer thread (returns at once; durable within the
@@ -120,7 +132,9 @@ impl SegmentSpool {
     /// Waits until everything appended so far is on disk.
     pub fn sync(&self) -> Result<(), VaultError> {
         let (reply, done) = sync_channel(1);
-        self.sender.send(Command::Sync(reply)).map_err(|_| VaultError::Corrupt("the spool writer has stopped".into()))?;
+        self.sender
+            .send(Command::Sync(reply))
+            .map_err(|_| VaultError::Corrupt("the spool writer has stopped".into()))?;
         done.recv()
             .map_err(|_| VaultError::Corrupt("the spool writer has stopped".into()))?
             .map_err(|e| VaultError::Corrupt(format!("spool write failed: {e}")))
@@ -129,13 +143,19 @@ impl SegmentSpool {
     /// The stream's object bytes (header and every chunk in order), after a sync.
     pub fn assemble(&self, binding: StreamBinding) -> Result<Vec<u8>, VaultError> {
         self.sync()?;
-        let locations = lock(&self.index).chunks.get(&(binding.recording_id, binding.stream_index)).cloned().unwrap_or_default();
+        let locations = lock(&self.index)
+            .chunks
+            .get(&(binding.recording_id, binding.stream_index))
+            .cloned()
+            .unwrap_or_default();
         let mut object = stream_header(binding);
         let mut files: HashMap<u64, File> = HashMap::new();
         for location in locations {
             let file = match files.entry(location.segment) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(File::open(segment_path(&self.dir, location.segment))?),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(File::open(segment_path(&self.dir, location.segment))?)
+                }
             };
             let mut bytes = vec![0u8; location.len as usize];
             file.read_exact_at(&mut bytes, location.offset)?;
@@ -151,7 +171,10 @@ impl SegmentSpool {
 }
 
 fn open_segment(dir: &Path, n: u64) -> Result<BufWriter<File>, VaultError> {
-    let file = OpenOptions::new().create(true).append(true).open(segment_path(dir, n))?;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(segment_path(dir, n))?;
     Ok(BufWriter::with_capacity(1 << 20, file))
 }
 
@@ -188,7 +211,11 @@ fn writer_loop(
                 }
                 let key = (binding.recording_id, binding.stream_index);
                 let mut idx = lock(index);
-                idx.chunks.entry(key).or_default().push(Location { segment, offset, len: record.len() as u32 });
+                idx.chunks.entry(key).or_default().push(Location {
+                    segment,
+                    offset,
+                    len: record.len() as u32,
+                });
                 idx.holders.entry(segment).or_default().insert(key);
                 drop(idx);
                 offset += record.len() as u64;
@@ -247,7 +274,12 @@ fn writer_loop(
 /// Deletes closed segments that no unsealed stream holds.
 fn delete_unheld(dir: &Path, idx: &mut Index) {
     let current = idx.current;
-    let empty: Vec<u64> = idx.holders.iter().filter(|(n, set)| **n < current && set.is_empty()).map(|(n, _)| *n).collect();
+    let empty: Vec<u64> = idx
+        .holders
+        .iter()
+        .filter(|(n, set)| **n < current && set.is_empty())
+        .map(|(n, _)| *n)
+        .collect();
     for n in empty {
         idx.holders.remove(&n);
         let _ = std::fs::remove_file(segment_path(dir, n));
@@ -263,7 +295,11 @@ pub fn existing_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, VaultError> 
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if let Some(n) = name.strip_prefix(SEGMENT_PREFIX).and_then(|r| r.strip_suffix(".cvspool")).and_then(|n| n.parse().ok()) {
+        if let Some(n) = name
+            .strip_prefix(SEGMENT_PREFIX)
+            .and_then(|r| r.strip_suffix(".cvspool"))
+            .and_then(|n| n.parse().ok())
+        {
             out.push((n, path));
         }
     }
@@ -288,7 +324,9 @@ pub fn scan_segments(dir: &Path) -> Result<HashMap<StreamKey, BTreeMap<u64, Vec<
             if rest.len() < total {
                 break;
             }
-            out.entry((recording, stream)).or_default().insert(u64::from_be_bytes(chunk), rest[HEADER_LEN..total].to_vec());
+            out.entry((recording, stream))
+                .or_default()
+                .insert(u64::from_be_bytes(chunk), rest[HEADER_LEN..total].to_vec());
             rest = &rest[total..];
         }
     }
@@ -317,25 +355,47 @@ mod tests {
     #[test]
     fn interleaved_streams_come_back_whole_and_segments_are_reclaimed() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = SpoolSettings { commit_interval: Duration::from_millis(5), segment_bytes: 300 };
+        let settings = SpoolSettings {
+            commit_interval: Duration::from_millis(5),
+            segment_bytes: 300,
+        };
         let spool = SegmentSpool::start(dir.path(), settings).unwrap();
         let key = SecretKey::random();
-        let a = StreamBinding { recording_id: Uuid::from_u128(1), stream_index: 0 };
-        let b = StreamBinding { recording_id: Uuid::from_u128(1), stream_index: 1 };
+        let a = StreamBinding {
+            recording_id: Uuid::from_u128(1),
+            stream_index: 0,
+        };
+        let b = StreamBinding {
+            recording_id: Uuid::from_u128(1),
+            stream_index: 1,
+        };
         for chunk in 0..6u64 {
             for binding in [a, b] {
                 let text = format!("{}-{chunk}", binding.stream_index).repeat(10);
-                spool.append(binding, chunk, chunk == 5, &sealed(&key, binding, chunk, chunk == 5, text.as_bytes())).unwrap();
+                spool
+                    .append(
+                        binding,
+                        chunk,
+                        chunk == 5,
+                        &sealed(&key, binding, chunk, chunk == 5, text.as_bytes()),
+                    )
+                    .unwrap();
             }
         }
         spool.sync().unwrap();
-        assert!(existing_segments(dir.path()).unwrap().len() > 1, "small segments rotate");
+        assert!(
+            existing_segments(dir.path()).unwrap().len() > 1,
+            "small segments rotate"
+        );
         for binding in [a, b] {
             let object = spool.assemble(binding).unwrap();
             let mut reader = ChunkReader::new(&key, binding, &object).unwrap();
             let mut n = 0;
             while let Some(chunk) = reader.next_chunk().unwrap() {
-                assert_eq!(chunk.plaintext, format!("{}-{n}", binding.stream_index).repeat(10).into_bytes());
+                assert_eq!(
+                    chunk.plaintext,
+                    format!("{}-{n}", binding.stream_index).repeat(10).into_bytes()
+                );
                 n += 1;
             }
             assert_eq!(n, 6);
@@ -346,7 +406,11 @@ mod tests {
         spool.release(a);
         spool.release(b);
         spool.sync().unwrap();
-        assert_eq!(existing_segments(dir.path()).unwrap().len(), 1, "only the open segment is left");
+        assert_eq!(
+            existing_segments(dir.path()).unwrap().len(),
+            1,
+            "only the open segment is left"
+        );
     }
 
     #[test]
@@ -354,9 +418,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool = SegmentSpool::start(dir.path(), SpoolSettings::default()).unwrap();
         let key = SecretKey::random();
-        let a = StreamBinding { recording_id: Uuid::from_u128(2), stream_index: 0 };
+        let a = StreamBinding {
+            recording_id: Uuid::from_u128(2),
+            stream_index: 0,
+        };
         for chunk in 0..3 {
-            spool.append(a, chunk, false, &sealed(&key, a, chunk, false, b"audio")).unwrap();
+            spool
+                .append(a, chunk, false, &sealed(&key, a, chunk, false, b"audio"))
+                .unwrap();
         }
         spool.sync().unwrap();
         let (_, path) = existing_segments(dir.path()).unwrap().pop().unwrap();
@@ -364,6 +433,9 @@ mod tests {
         bytes.truncate(bytes.len() - 3);
         std::fs::write(&path, bytes).unwrap();
         let found = scan_segments(dir.path()).unwrap();
-        assert_eq!(found[&(a.recording_id, 0)].keys().copied().collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(
+            found[&(a.recording_id, 0)].keys().copied().collect::<Vec<_>>(),
+            vec![0, 1]
+        );
     }
 }

@@ -5,7 +5,7 @@ use object_store::path::Path as ObjectPath;
 use sha2::{Digest, Sha256};
 
 use crate::Vault;
-use crate::crypto::{MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, seal_chunk, stream_header};
+use crate::crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, sealed_chunk_len, stream_header};
 use crate::error::VaultError;
 use crate::reader::StreamTrailer;
 use crate::records::{RecordingEntry, RecordingState, StreamSeal};
@@ -50,26 +50,37 @@ impl RecordingWriter {
         let binding = self.binding(idx)?;
         let chunk_bytes = chunk_bytes.clamp(1, MAX_CHUNK_PLAINTEXT);
         let chunks = audio.len().div_ceil(chunk_bytes);
-        let mut object = Vec::with_capacity(audio.len() + (chunks + 2) * 20 + 200);
-        object.extend_from_slice(&stream_header(binding));
+        let trailer_len = StreamTrailer {
+            seal: StreamSeal::Sealed.as_str().into(),
+            chunks: chunks as u64,
+            audio_bytes: audio.len() as u64,
+            sha256: "0".repeat(64),
+            cut: None,
+        }
+        .to_bytes()
+        .len();
+        let header = stream_header(binding);
+        // One allocation of the exact object size; each chunk is hashed, copied and
+        // encrypted in place while it is in cache.
+        let mut object = Vec::with_capacity(
+            header.len() + audio.len() + sealed_chunk_len(0) * chunks + sealed_chunk_len(trailer_len),
+        );
+        object.extend_from_slice(&header);
+        let sealer = ChunkSealer::new(&self.key, binding);
+        let mut digest = Sha256::new();
         for (i, chunk) in audio.chunks(chunk_bytes).enumerate() {
-            seal_chunk(&self.key, binding, i as u64, false, chunk, &mut object);
+            digest.update(chunk);
+            sealer.seal(i as u64, false, chunk, &mut object);
         }
         let trailer = StreamTrailer {
             seal: StreamSeal::Sealed.as_str().into(),
             chunks: chunks as u64,
             audio_bytes: audio.len() as u64,
-            sha256: hex::encode(Sha256::digest(audio)),
+            sha256: hex::encode(digest.finalize()),
             cut: None,
         };
-        seal_chunk(
-            &self.key,
-            binding,
-            chunks as u64,
-            true,
-            &trailer.to_bytes(),
-            &mut object,
-        );
+        sealer.seal(chunks as u64, true, &trailer.to_bytes(), &mut object);
+        debug_assert_eq!(object.len(), object.capacity());
         let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
         self.vault.objects().put(&path, object.into()).await?;
         let stream = &mut self.entry.streams[pos];

@@ -17,8 +17,16 @@ fn policy() -> policy::Policy {
 
 fn permit(id: Uuid) -> ReadPermit {
     let actor = Actor::LocalAdministrator;
-    governance::authorize_read(&policy(), &ReadRequest { actor: &actor, recording_id: id, purpose: "verify-agreement", reason: "test" })
-        .unwrap()
+    governance::authorize_read(
+        &policy(),
+        &ReadRequest {
+            actor: &actor,
+            recording_id: id,
+            purpose: "verify-agreement",
+            reason: "test",
+        },
+    )
+    .unwrap()
 }
 
 struct Dirs {
@@ -31,7 +39,11 @@ fn dirs() -> Dirs {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let keys = root.path().join("keys");
-    Dirs { _root: root, data, keys }
+    Dirs {
+        _root: root,
+        data,
+        keys,
+    }
 }
 
 async fn with_tenant(vault: &Vault) {
@@ -128,7 +140,15 @@ async fn an_unsealed_capture_gets_a_recovery_seal_on_the_next_start_and_stays_re
         first.sync().unwrap();
         // The second stream never got any audio. Then the process dies: nothing is sealed.
         let _second = writer.spool(1).unwrap();
-        assert!(vault.catalog().list(&RecordingFilter::default()).await.unwrap().is_empty(), "not visible while writing");
+        assert!(
+            vault
+                .catalog()
+                .list(&RecordingFilter::default())
+                .await
+                .unwrap()
+                .is_empty(),
+            "not visible while writing"
+        );
         vault.close().await;
     }
     // A torn write at the end of the spool: half a chunk.
@@ -143,14 +163,30 @@ async fn an_unsealed_capture_gets_a_recovery_seal_on_the_next_start_and_stays_re
     let entry = vault.catalog().visible_entry(id).await.unwrap();
     assert_eq!(entry.recording.state, RecordingState::Interrupted);
     let stream = vault.read_stream(&permit(id), &entry, 0).await.unwrap();
-    assert_eq!(stream.audio, [second(1), second(2), second(3)].concat(), "every verified chunk kept");
+    assert_eq!(
+        stream.audio,
+        [second(1), second(2), second(3)].concat(),
+        "every verified chunk kept"
+    );
     assert_eq!(stream.trailer.seal, "recovered");
-    assert!(stream.trailer.cut.as_deref().unwrap().contains("7 unverifiable spool bytes"), "{:?}", stream.trailer.cut);
+    assert!(
+        stream
+            .trailer
+            .cut
+            .as_deref()
+            .unwrap()
+            .contains("7 unverifiable spool bytes"),
+        "{:?}",
+        stream.trailer.cut
+    );
     let empty = vault.read_stream(&permit(id), &entry, 1).await.unwrap();
     assert!(empty.audio.is_empty());
     assert!(!d.data.join("spool").join(id.to_string()).exists(), "spool cleaned");
     // Running recovery again changes nothing.
-    assert_eq!(vault.recover(now() + TimeDelta::hours(1), now()).await.unwrap(), RecoveryReport::default());
+    assert_eq!(
+        vault.recover(now() + TimeDelta::hours(1), now()).await.unwrap(),
+        RecoveryReport::default()
+    );
 }
 
 #[tokio::test]
@@ -163,7 +199,10 @@ async fn an_unfinished_import_is_discarded_not_recovered() {
     writer.put_stream(0, &second(1), 8000).await.unwrap();
     drop(writer);
     // Too recent: another process may still be writing it.
-    assert_eq!(vault.recover(now() - TimeDelta::minutes(10), now()).await.unwrap(), RecoveryReport::default());
+    assert_eq!(
+        vault.recover(now() - TimeDelta::minutes(10), now()).await.unwrap(),
+        RecoveryReport::default()
+    );
     let report = vault.recover(now() + TimeDelta::minutes(1), now()).await.unwrap();
     assert_eq!(report.discarded, vec![id]);
     assert!(matches!(vault.catalog().entry(id).await, Err(VaultError::NotFound(_))));
@@ -198,12 +237,21 @@ async fn keys_must_live_outside_the_data_directory_and_match_the_key_store() {
     assert_eq!(Vault::open(&d.data, &inside).await.unwrap_err().code(), "key-directory");
     Vault::open(&d.data, &d.keys).await.unwrap().close().await;
     std::fs::write(d.keys.join("master.key"), "ab".repeat(32)).unwrap();
-    assert_eq!(Vault::open(&d.data, &d.keys).await.unwrap_err().code(), "wrong-master-key");
+    assert_eq!(
+        Vault::open(&d.data, &d.keys).await.unwrap_err().code(),
+        "wrong-master-key"
+    );
     std::fs::write(d.keys.join("master.key"), "not hex").unwrap();
     assert_eq!(Vault::open(&d.data, &d.keys).await.unwrap_err().code(), "key-directory");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(d.keys.join("master.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    assert!(Vault::open(&d.data, &d.keys).await.unwrap_err().to_string().contains("readable by others"));
+    assert!(
+        Vault::open(&d.data, &d.keys)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("readable by others")
+    );
 }
 
 #[tokio::test]
@@ -219,5 +267,8 @@ async fn erasure_destroys_the_key_before_anything_else_and_leaves_a_tombstone() 
     assert!(matches!(vault.catalog().entry(id).await, Err(VaultError::NotFound(_))));
     // The key store file no longer holds the wrapped key, and its WAL was checkpointed.
     let wal = d.keys.join("keystore.sqlite-wal");
-    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "WAL truncated after erasure");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "WAL truncated after erasure"
+    );
 }

@@ -13,14 +13,20 @@ use service::{Service, ServiceSettings, TenantChange};
 
 /// The workspace root (benches run with the package directory as working directory).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// A temporary directory under `target/`, i.e. on the same disk as the checkout.
 pub fn bench_dir(label: &str) -> tempfile::TempDir {
     let base = workspace_root().join("target").join("bench-tmp");
     std::fs::create_dir_all(&base).expect("create target/bench-tmp");
-    tempfile::Builder::new().prefix(label).tempdir_in(base).expect("tempdir")
+    tempfile::Builder::new()
+        .prefix(label)
+        .tempdir_in(base)
+        .expect("tempdir")
 }
 
 /// The fixed "now" of every bench (the service takes time as a parameter).
@@ -29,14 +35,22 @@ pub fn bench_now() -> DateTime<Utc> {
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 /// Opens a service over `dir/data` (keys in `dir/keys`) with the Posti tenant (country
 /// FI) created from `policies/posti.toml`, as the operator would set it up.
 pub async fn posti_service(dir: &Path) -> Service {
-    let settings = ServiceSettings { storage_region: Some("eu-eea".into()), chunk_ms: 1000 };
-    let service = Service::open(&dir.join("data"), &dir.join("keys"), settings).await.expect("open service");
+    let settings = ServiceSettings {
+        storage_region: Some("eu-eea".into()),
+        chunk_ms: 1000,
+    };
+    let service = Service::open(&dir.join("data"), &dir.join("keys"), settings)
+        .await
+        .expect("open service");
     let text = std::fs::read_to_string(workspace_root().join("policies/posti.toml")).expect("read posti.toml");
     let now = bench_now();
     service
@@ -44,7 +58,15 @@ pub async fn posti_service(dir: &Path) -> Service {
         .await
         .expect("create tenant posti");
     service
-        .set_tenant("posti", TenantChange { country: Some("FI".into()), ..Default::default() }, &Actor::LocalAdministrator, now)
+        .set_tenant(
+            "posti",
+            TenantChange {
+                country: Some("FI".into()),
+                ..Default::default()
+            },
+            &Actor::LocalAdministrator,
+            now,
+        )
         .await
         .expect("set tenant posti");
     service
@@ -110,7 +132,12 @@ pub fn synth_audio(encoding: SampleEncoding, sample_rate: u32, channels: u16, se
 
 /// A complete WAV file.
 pub fn wav_file(encoding: SampleEncoding, sample_rate: u32, channels: u16, data: Vec<u8>) -> Vec<u8> {
-    media::write_wav(&WavAudio { encoding, sample_rate, channels, data })
+    media::write_wav(&WavAudio {
+        encoding,
+        sample_rate,
+        channels,
+        data,
+    })
 }
 
 /// The `q`-quantile (0..=1) of sorted durations, nearest rank.
