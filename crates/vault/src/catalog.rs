@@ -72,7 +72,7 @@ impl Catalog {
 
     /// Creates a tenant with its first (active) policy version.
     pub async fn create_tenant(&self, tenant: &TenantRecord, policy: &PolicyVersionRecord) -> Result<(), VaultError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exists: Option<(String,)> = sqlx::query_as("SELECT name FROM tenants WHERE name = ?")
             .bind(&tenant.name)
             .fetch_optional(&mut *tx)

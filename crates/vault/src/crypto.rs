@@ -2,9 +2,8 @@
 //! final-chunk flag bound into nonce and associated data, so that reordering,
 //! truncation, splicing between streams and tampering are all detected on read.
 
-use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::VaultError;
@@ -37,8 +36,8 @@ impl SecretKey {
         &self.0
     }
 
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new((&self.0).into())
+    fn cipher(&self) -> Gcm {
+        Gcm(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("a 32-byte AES-256 key")))
     }
 }
 
@@ -62,12 +61,8 @@ pub fn unwrap_key(wrapping: &SecretKey, wrapped: &[u8], context: &str) -> Result
 pub fn seal_with_random_nonce(key: &SecretKey, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let ciphertext = key
-        .cipher()
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
-        .expect("AES-GCM encryption of a bounded message cannot fail");
     let mut out = nonce.to_vec();
-    out.extend_from_slice(&ciphertext);
+    key.cipher().seal_appending(nonce, aad, plaintext, &mut out);
     out
 }
 
@@ -76,9 +71,33 @@ pub fn open_with_random_nonce(key: &SecretKey, sealed: &[u8], aad: &[u8]) -> Res
         return Err(VaultError::Integrity("wrapped value too short".into()));
     }
     let (nonce, ciphertext) = sealed.split_at(12);
-    key.cipher()
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad })
-        .map_err(|_| VaultError::Integrity("authentication failed".into()))
+    let nonce: [u8; 12] = nonce.try_into().expect("split at 12");
+    key.cipher().open(nonce, aad, ciphertext).ok_or_else(|| VaultError::Integrity("authentication failed".into()))
+}
+
+/// AES-256-GCM (ring: AES-NI/VAES and carry-less multiply where the CPU has them).
+/// The output is standard GCM: ciphertext followed by the 16-byte tag.
+pub(crate) struct Gcm(LessSafeKey);
+
+impl Gcm {
+    /// Appends `plaintext` encrypted, then its tag, to `out`.
+    fn seal_appending(&self, nonce: [u8; 12], aad: &[u8], plaintext: &[u8], out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut out[start..])
+            .expect("AES-GCM sealing of a bounded chunk cannot fail");
+        out.extend_from_slice(tag.as_ref());
+    }
+
+    /// The plaintext of `ciphertext ‖ tag`, or `None` when authentication fails.
+    fn open(&self, nonce: [u8; 12], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        let mut buffer = sealed.to_vec();
+        let len = self.0.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buffer).ok()?.len();
+        buffer.truncate(len);
+        Some(buffer)
+    }
 }
 
 /// Identifies one stream of one recording; bound into every chunk.
@@ -137,7 +156,7 @@ pub const fn sealed_chunk_len(plaintext_len: usize) -> usize {
 /// Seals the chunks of one stream with the key expanded once (the same bytes as
 /// [`seal_chunk`], without a key schedule and a ciphertext allocation per chunk).
 pub struct ChunkSealer {
-    cipher: Aes256Gcm,
+    cipher: Gcm,
     binding: StreamBinding,
 }
 
@@ -156,13 +175,7 @@ impl ChunkSealer {
         let aad = chunk_aad(self.binding, index, last);
         out.reserve(sealed_chunk_len(plaintext.len()));
         out.extend_from_slice(&((plaintext.len() + TAG_LEN) as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(plaintext);
-        let tag = self
-            .cipher
-            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut out[start..])
-            .expect("AES-GCM encryption of a bounded chunk cannot fail");
-        out.extend_from_slice(&tag);
+        self.cipher.seal_appending(nonce, &aad, plaintext, out);
     }
 }
 
@@ -237,13 +250,7 @@ impl<'a> ChunkReader<'a> {
         for last in [false, true] {
             let nonce = chunk_nonce(self.binding, self.index, last);
             let aad = chunk_aad(self.binding, self.index, last);
-            if let Ok(plaintext) = cipher.decrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &aad,
-                },
-            ) {
+            if let Some(plaintext) = cipher.open(nonce, &aad, ciphertext) {
                 self.rest = &self.rest[4 + len..];
                 self.index += 1;
                 self.finished = last;
@@ -333,15 +340,10 @@ mod tests {
             sealer.seal(index, last, plaintext, &mut out);
             let nonce = chunk_nonce(binding(), index, last);
             let aad = chunk_aad(binding(), index, last);
-            let expected = key
-                .cipher()
-                .encrypt(
-                    Nonce::from_slice(&nonce),
-                    Payload {
-                        msg: plaintext,
-                        aad: &aad,
-                    },
-                )
+            // The reference: RustCrypto's AES-256-GCM over the same nonce and AAD.
+            use aes_gcm::aead::{Aead, KeyInit, Payload};
+            let expected = aes_gcm::Aes256Gcm::new(key.expose().into())
+                .encrypt(aes_gcm::Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
                 .unwrap();
             assert_eq!(out[0], 0xAA);
             assert_eq!(out[1..5], (expected.len() as u32).to_be_bytes());

@@ -68,7 +68,9 @@ impl KeyStore {
 
     /// Creates and stores a fresh data key for `recording`, wrapped by the KEK of `day`.
     pub async fn create_data_key(&self, recording: Uuid, day: NaiveDate) -> Result<SecretKey, VaultError> {
-        let mut tx = self.pool.begin().await?;
+        // Immediate: this transaction reads the day's KEK and may then write it; a
+        // deferred one could not upgrade to a write while another connection commits.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let day_text = day.to_string();
         let existing: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped FROM keks WHERE day = ?")
             .bind(&day_text)

@@ -46,6 +46,8 @@ pub struct Vault {
     objects: Arc<dyn ObjectStore>,
     spool_dir: PathBuf,
     number_hash_key: [u8; 32],
+    /// The directory of a local object store, whose writes are made durable with fsync.
+    local_root: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -63,7 +65,9 @@ impl Vault {
         let objects_dir = data_dir.join("objects");
         std::fs::create_dir_all(&objects_dir)?;
         let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&objects_dir)?);
-        Self::open_with_store(data_dir, keys_dir, objects).await
+        let mut vault = Self::open_with_store(data_dir, keys_dir, objects).await?;
+        vault.local_root = Some(objects_dir.canonicalize()?);
+        Ok(vault)
     }
 
     /// Opens the vault over any object store.
@@ -89,6 +93,7 @@ impl Vault {
             objects,
             spool_dir,
             number_hash_key: keys.number_hash_key(),
+            local_root: None,
         })
     }
 
@@ -152,6 +157,23 @@ impl Vault {
 
     pub(crate) fn spool_dir(&self) -> &Path {
         &self.spool_dir
+    }
+
+    /// Forces a written object (and its directory entry) to disk before the catalog
+    /// calls it sealed. `object_store`'s local backend renames into place without fsync.
+    pub(crate) async fn make_durable(&self, path: &ObjectPath) -> Result<(), VaultError> {
+        let Some(root) = &self.local_root else { return Ok(()) };
+        let file = root.join(path.as_ref());
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::File::open(&file)?.sync_all()?;
+            if let Some(dir) = file.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| VaultError::Corrupt(format!("fsync task: {e}")))??;
+        Ok(())
     }
 
     async fn delete_object(&self, path: &str) -> Result<(), VaultError> {

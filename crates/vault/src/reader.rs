@@ -3,7 +3,6 @@
 
 use object_store::path::Path as ObjectPath;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::Vault;
 use crate::crypto::{ChunkReader, StreamBinding};
@@ -50,7 +49,7 @@ pub(crate) fn open_object(
 ) -> Result<(Vec<u8>, StreamTrailer), VaultError> {
     let mut reader = ChunkReader::new(key, binding, object)?;
     let mut audio = Vec::with_capacity(object.len());
-    let mut digest = Sha256::new();
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
     let mut trailer = None;
     while let Some(chunk) = reader.next_chunk()? {
         if chunk.last {
@@ -63,7 +62,7 @@ pub(crate) fn open_object(
     let trailer = trailer.ok_or_else(|| VaultError::Integrity("no final chunk".into()))?;
     if trailer.chunks + 1 != reader.chunks_read()
         || trailer.audio_bytes != audio.len() as u64
-        || trailer.sha256 != hex::encode(digest.finalize())
+        || trailer.sha256 != hex::encode(digest.finish())
     {
         return Err(VaultError::Integrity("stream does not match its sealed digest".into()));
     }

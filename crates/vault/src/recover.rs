@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use object_store::path::Path as ObjectPath;
-use sha2::{Digest, Sha256};
 
 use crate::Vault;
 use crate::crypto::{ChunkReader, StreamBinding, seal_chunk, stream_header};
@@ -61,9 +60,9 @@ impl Vault {
                 let path = spool_path(self.spool_dir(), binding);
                 let spooled = std::fs::read(&path).unwrap_or_default();
                 let (object, trailer) = recovery_seal(&key, binding, &spooled);
-                self.objects()
-                    .put(&ObjectPath::from(stream.object_path.as_str()), object.into())
-                    .await?;
+                let object_path = ObjectPath::from(stream.object_path.as_str());
+                self.objects().put(&object_path, object.into()).await?;
+                self.make_durable(&object_path).await?;
                 stream.chunks = trailer.chunks as i64;
                 stream.audio_bytes = trailer.audio_bytes as i64;
                 stream.seal = StreamSeal::Recovered;
@@ -89,7 +88,7 @@ impl Vault {
 /// an authenticated trailer that records the cut.
 fn recovery_seal(key: &crate::SecretKey, binding: StreamBinding, spooled: &[u8]) -> (Vec<u8>, StreamTrailer) {
     let mut object = stream_header(binding);
-    let mut digest = Sha256::new();
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
     let mut chunks = 0u64;
     let mut audio_bytes = 0u64;
     let mut dropped = spooled.len();
@@ -110,7 +109,7 @@ fn recovery_seal(key: &crate::SecretKey, binding: StreamBinding, spooled: &[u8])
         seal: StreamSeal::Recovered.as_str().into(),
         chunks,
         audio_bytes,
-        sha256: hex::encode(digest.finalize()),
+        sha256: hex::encode(digest.finish()),
         cut: Some(format!(
             "process stopped; {dropped} unverifiable spool bytes dropped after chunk {chunks}"
         )),

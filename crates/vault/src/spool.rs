@@ -5,7 +5,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 
 use crate::crypto::{MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, seal_chunk, stream_header};
 use crate::error::VaultError;
@@ -20,7 +19,7 @@ pub struct SpoolWriter {
     binding: StreamBinding,
     chunks: u64,
     audio_bytes: u64,
-    digest: Sha256,
+    digest: ring::digest::Context,
     buffer: Vec<u8>,
 }
 
@@ -46,7 +45,7 @@ impl SpoolWriter {
             binding,
             chunks: 0,
             audio_bytes: 0,
-            digest: Sha256::new(),
+            digest: ring::digest::Context::new(&ring::digest::SHA256),
             buffer: Vec::new(),
         })
     }
@@ -76,7 +75,7 @@ impl SpoolWriter {
             seal: StreamSeal::Sealed.as_str().into(),
             chunks: self.chunks,
             audio_bytes: self.audio_bytes,
-            sha256: hex::encode(self.digest.clone().finalize()),
+            sha256: hex::encode(self.digest.clone().finish()),
             cut: None,
         };
         self.buffer.clear();

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use object_store::path::Path as ObjectPath;
-use sha2::{Digest, Sha256};
 
 use crate::Vault;
 use crate::crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, sealed_chunk_len, stream_header};
@@ -10,6 +9,9 @@ use crate::error::VaultError;
 use crate::reader::StreamTrailer;
 use crate::records::{RecordingEntry, RecordingState, StreamSeal};
 use crate::spool::SpoolWriter;
+
+/// Streams at least this large are hashed on a second thread while they are encrypted.
+const PARALLEL_DIGEST_BYTES: usize = 1 << 20;
 
 /// A recording being written. Dropping it without `seal` leaves a `writing` row that
 /// start-up recovery discards (ingest) or closes with a recovery seal (capture).
@@ -60,29 +62,41 @@ impl RecordingWriter {
         .to_bytes()
         .len();
         let header = stream_header(binding);
-        // One allocation of the exact object size; each chunk is hashed, copied and
-        // encrypted in place while it is in cache.
+        // One allocation of the exact object size; each chunk is copied and encrypted in place.
         let mut object = Vec::with_capacity(
             header.len() + audio.len() + sealed_chunk_len(0) * chunks + sealed_chunk_len(trailer_len),
         );
         object.extend_from_slice(&header);
         let sealer = ChunkSealer::new(&self.key, binding);
-        let mut digest = Sha256::new();
-        for (i, chunk) in audio.chunks(chunk_bytes).enumerate() {
-            digest.update(chunk);
-            sealer.seal(i as u64, false, chunk, &mut object);
-        }
+        let seal_all = |object: &mut Vec<u8>| {
+            for (i, chunk) in audio.chunks(chunk_bytes).enumerate() {
+                sealer.seal(i as u64, false, chunk, object);
+            }
+        };
+        // The digest of the plaintext and the encryption are independent: on a large
+        // stream they run on two cores.
+        let digest = if audio.len() >= PARALLEL_DIGEST_BYTES {
+            std::thread::scope(|scope| {
+                let hashing = scope.spawn(|| ring::digest::digest(&ring::digest::SHA256, audio));
+                seal_all(&mut object);
+                hashing.join().expect("hashing does not panic")
+            })
+        } else {
+            seal_all(&mut object);
+            ring::digest::digest(&ring::digest::SHA256, audio)
+        };
         let trailer = StreamTrailer {
             seal: StreamSeal::Sealed.as_str().into(),
             chunks: chunks as u64,
             audio_bytes: audio.len() as u64,
-            sha256: hex::encode(digest.finalize()),
+            sha256: hex::encode(digest),
             cut: None,
         };
         sealer.seal(chunks as u64, true, &trailer.to_bytes(), &mut object);
         debug_assert_eq!(object.len(), object.capacity());
         let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
         self.vault.objects().put(&path, object.into()).await?;
+        self.vault.make_durable(&path).await?;
         let stream = &mut self.entry.streams[pos];
         stream.chunks = chunks as i64;
         stream.audio_bytes = audio.len() as i64;
@@ -103,6 +117,7 @@ impl RecordingWriter {
         let bytes = std::fs::read(&file)?;
         let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
         self.vault.objects().put(&path, bytes.into()).await?;
+        self.vault.make_durable(&path).await?;
         std::fs::remove_file(&file)?;
         let stream = &mut self.entry.streams[pos];
         stream.chunks = trailer.chunks as i64;

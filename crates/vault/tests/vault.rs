@@ -272,3 +272,24 @@ async fn erasure_destroys_the_key_before_anything_else_and_leaves_a_tombstone() 
         "WAL truncated after erasure"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_do_not_collide_in_the_key_store_or_catalog() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    with_tenant(&vault).await;
+    let tasks: Vec<_> = (0..24u8)
+        .map(|n| {
+            let vault = vault.clone();
+            tokio::spawn(async move {
+                let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await?;
+                writer.put_stream(0, &second(n), 4000).await?;
+                writer.seal(None, None, now()).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("every concurrent write succeeds");
+    }
+    assert_eq!(vault.catalog().list(&RecordingFilter::default()).await.unwrap().len(), 24);
+}
