@@ -3,3 +3,4 @@
 
 pub mod consent;
 pub mod parties;
+pub mod plan;
