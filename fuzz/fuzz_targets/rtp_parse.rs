@@ -14,7 +14,9 @@ use media::rtcp::{RtcpCompound, looks_like_rtcp};
 use media::rtp::RtpPacket;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&config_byte, mut rest)) = data.split_first() else { return };
+    let Some((&config_byte, mut rest)) = data.split_first() else {
+        return;
+    };
     let (codec, payload_type) = [
         (AudioCodec::Pcmu, 0),
         (AudioCodec::Pcma, 8),
