@@ -32,7 +32,11 @@ pub enum Gate {
     /// Waiting for the caller's digit until `deadline` (ms since answer).
     Pending { deadline_ms: u64 },
     /// Audio from `since_ms` (ms since answer) on may be stored.
-    Open { since_ms: u64, digit: Option<char>, source: Option<DigitSource> },
+    Open {
+        since_ms: u64,
+        digit: Option<char>,
+        source: Option<DigitSource>,
+    },
     /// Nothing is stored; `code` says why (a fact kept without audio).
     Closed { code: &'static str, at_ms: u64 },
 }
@@ -42,16 +46,34 @@ impl Gate {
     pub fn at_answer(rules: &ConsentRules, signals: &ClientSignals) -> Gate {
         let closed = |code| Gate::Closed { code, at_ms: 0 };
         match rules.mechanism {
-            ConsentMechanism::None => Gate::Open { since_ms: 0, digit: None, source: None },
-            ConsentMechanism::Notice if signals.notice_played => Gate::Open { since_ms: 0, digit: None, source: None },
+            ConsentMechanism::None => Gate::Open {
+                since_ms: 0,
+                digit: None,
+                source: None,
+            },
+            ConsentMechanism::Notice if signals.notice_played => Gate::Open {
+                since_ms: 0,
+                digit: None,
+                source: None,
+            },
             ConsentMechanism::Notice => closed("notice-not-played"),
             ConsentMechanism::ClientSignalled | ConsentMechanism::DtmfOptIn => match signals.consent {
-                Some((true, digit)) if digit.is_none() || digit == rules.accept_digit || rules.mechanism == ConsentMechanism::ClientSignalled => {
-                    Gate::Open { since_ms: 0, digit, source: Some(DigitSource::ClientSignalled) }
+                Some((true, digit))
+                    if digit.is_none()
+                        || digit == rules.accept_digit
+                        || rules.mechanism == ConsentMechanism::ClientSignalled =>
+                {
+                    Gate::Open {
+                        since_ms: 0,
+                        digit,
+                        source: Some(DigitSource::ClientSignalled),
+                    }
                 }
                 Some(_) => closed("consent-declined"),
                 None if rules.mechanism == ConsentMechanism::ClientSignalled => closed("consent-missing"),
-                None => Gate::Pending { deadline_ms: Self::timeout(rules).as_millis() as u64 },
+                None => Gate::Pending {
+                    deadline_ms: Self::timeout(rules).as_millis() as u64,
+                },
             },
         }
     }
@@ -61,11 +83,21 @@ impl Gate {
     pub fn customer_digit(&mut self, rules: &ConsentRules, digit: char, at_ms: u64, source: DigitSource) {
         if let Gate::Pending { deadline_ms } = *self {
             if at_ms > deadline_ms {
-                *self = Gate::Closed { code: "consent-timeout", at_ms: deadline_ms };
+                *self = Gate::Closed {
+                    code: "consent-timeout",
+                    at_ms: deadline_ms,
+                };
             } else if Some(digit) == rules.accept_digit {
-                *self = Gate::Open { since_ms: at_ms, digit: Some(digit), source: Some(source) };
+                *self = Gate::Open {
+                    since_ms: at_ms,
+                    digit: Some(digit),
+                    source: Some(source),
+                };
             } else if Some(digit) == rules.decline_digit {
-                *self = Gate::Closed { code: "consent-declined", at_ms };
+                *self = Gate::Closed {
+                    code: "consent-declined",
+                    at_ms,
+                };
             }
         }
     }
@@ -75,7 +107,10 @@ impl Gate {
         if let Gate::Pending { deadline_ms } = *self
             && now_ms >= deadline_ms
         {
-            *self = Gate::Closed { code: "consent-timeout", at_ms: deadline_ms };
+            *self = Gate::Closed {
+                code: "consent-timeout",
+                at_ms: deadline_ms,
+            };
         }
     }
 
@@ -86,7 +121,12 @@ impl Gate {
 
     /// How long a DTMF prompt waits (the policy's `consent.timeout`, else 30 s).
     pub fn timeout(rules: &ConsentRules) -> Duration {
-        Duration::from_millis(rules.timeout.map(|t| (t.approx_days() * 86_400_000.0) as u64).unwrap_or(30_000))
+        Duration::from_millis(
+            rules
+                .timeout
+                .map(|t| (t.approx_days() * 86_400_000.0) as u64)
+                .unwrap_or(30_000),
+        )
     }
 }
 
@@ -113,13 +153,58 @@ mod tests {
     #[test]
     fn dtmf_gate_opens_only_on_the_accept_digit() {
         let rules = dtmf();
-        let cases: &[(&[(char, u64)], u64, Gate)] = &[
-            (&[('1', 4_000)], 10_000, Gate::Open { since_ms: 4_000, digit: Some('1'), source: Some(DigitSource::TelephoneEvent) }),
-            (&[('2', 4_000)], 10_000, Gate::Closed { code: "consent-declined", at_ms: 4_000 }),
-            (&[('5', 2_000), ('1', 4_000)], 10_000, Gate::Open { since_ms: 4_000, digit: Some('1'), source: Some(DigitSource::TelephoneEvent) }),
-            (&[], 31_000, Gate::Closed { code: "consent-timeout", at_ms: 30_000 }),
-            (&[('1', 31_000)], 31_000, Gate::Closed { code: "consent-timeout", at_ms: 30_000 }),
-            (&[('2', 1_000), ('1', 2_000)], 10_000, Gate::Closed { code: "consent-declined", at_ms: 1_000 }),
+        type Case = (&'static [(char, u64)], u64, Gate);
+        let cases: &[Case] = &[
+            (
+                &[('1', 4_000)],
+                10_000,
+                Gate::Open {
+                    since_ms: 4_000,
+                    digit: Some('1'),
+                    source: Some(DigitSource::TelephoneEvent),
+                },
+            ),
+            (
+                &[('2', 4_000)],
+                10_000,
+                Gate::Closed {
+                    code: "consent-declined",
+                    at_ms: 4_000,
+                },
+            ),
+            (
+                &[('5', 2_000), ('1', 4_000)],
+                10_000,
+                Gate::Open {
+                    since_ms: 4_000,
+                    digit: Some('1'),
+                    source: Some(DigitSource::TelephoneEvent),
+                },
+            ),
+            (
+                &[],
+                31_000,
+                Gate::Closed {
+                    code: "consent-timeout",
+                    at_ms: 30_000,
+                },
+            ),
+            (
+                &[('1', 31_000)],
+                31_000,
+                Gate::Closed {
+                    code: "consent-timeout",
+                    at_ms: 30_000,
+                },
+            ),
+            (
+                &[('2', 1_000), ('1', 2_000)],
+                10_000,
+                Gate::Closed {
+                    code: "consent-declined",
+                    at_ms: 1_000,
+                },
+            ),
         ];
         for (digits, end, want) in cases {
             let mut gate = Gate::at_answer(&rules, &ClientSignals::default());
@@ -146,11 +231,38 @@ mod tests {
     fn client_signals_decide_at_answer() {
         let mut notice = dtmf();
         notice.mechanism = ConsentMechanism::Notice;
-        assert_eq!(Gate::at_answer(&notice, &ClientSignals::default()), Gate::Closed { code: "notice-not-played", at_ms: 0 });
-        assert!(Gate::at_answer(&notice, &ClientSignals { notice_played: true, consent: None }).allows(0));
-        let signalled = ClientSignals { notice_played: false, consent: Some((true, Some('1'))) };
+        assert_eq!(
+            Gate::at_answer(&notice, &ClientSignals::default()),
+            Gate::Closed {
+                code: "notice-not-played",
+                at_ms: 0
+            }
+        );
+        assert!(
+            Gate::at_answer(
+                &notice,
+                &ClientSignals {
+                    notice_played: true,
+                    consent: None
+                }
+            )
+            .allows(0)
+        );
+        let signalled = ClientSignals {
+            notice_played: false,
+            consent: Some((true, Some('1'))),
+        };
         assert!(Gate::at_answer(&dtmf(), &signalled).allows(0));
-        let declined = ClientSignals { notice_played: false, consent: Some((false, Some('2'))) };
-        assert_eq!(Gate::at_answer(&dtmf(), &declined), Gate::Closed { code: "consent-declined", at_ms: 0 });
+        let declined = ClientSignals {
+            notice_played: false,
+            consent: Some((false, Some('2'))),
+        };
+        assert_eq!(
+            Gate::at_answer(&dtmf(), &declined),
+            Gate::Closed {
+                code: "consent-declined",
+                at_ms: 0
+            }
+        );
     }
 }

@@ -44,10 +44,17 @@ pub struct Classified {
 /// The user part (number) and host of a SIP/tel URI.
 fn user_and_host(aor: &str) -> (String, String) {
     let aor = aor.trim().trim_start_matches('<').trim_end_matches('>');
-    let rest = aor.strip_prefix("sips:").or_else(|| aor.strip_prefix("sip:")).or_else(|| aor.strip_prefix("tel:")).unwrap_or(aor);
+    let rest = aor
+        .strip_prefix("sips:")
+        .or_else(|| aor.strip_prefix("sip:"))
+        .or_else(|| aor.strip_prefix("tel:"))
+        .unwrap_or(aor);
     let rest = rest.split([';', '?']).next().unwrap_or_default();
     match rest.split_once('@') {
-        Some((user, host)) => (user.to_owned(), host.split(':').next().unwrap_or_default().to_ascii_lowercase()),
+        Some((user, host)) => (
+            user.to_owned(),
+            host.split(':').next().unwrap_or_default().to_ascii_lowercase(),
+        ),
         None => (rest.to_owned(), String::new()),
     }
 }
@@ -62,7 +69,11 @@ pub fn aor_number(aor: &str, country: Option<&str>) -> Option<String> {
 }
 
 fn matches_agent(aor: &str, patterns: &[String]) -> bool {
-    let full = aor.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+    let full = aor
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_ascii_lowercase();
     let (_, host) = user_and_host(aor);
     patterns.iter().any(|p| {
         let p = p.trim().to_ascii_lowercase();
@@ -85,19 +96,35 @@ pub fn classify(parties: &[PartyFacts], side: &TenantSide, originator: Option<us
         .map(|p| {
             if p.aors.iter().any(|a| matches_agent(a, &side.agent_patterns)) {
                 PartyRole::Agent
-            } else if p.aors.iter().filter_map(|a| aor_number(a, country)).any(|n| side.service_numbers.contains(&n)) {
+            } else if p
+                .aors
+                .iter()
+                .filter_map(|a| aor_number(a, country))
+                .any(|n| side.service_numbers.contains(&n))
+            {
                 PartyRole::Service
             } else {
                 PartyRole::Customer
             }
         })
         .collect();
-    let customers: Vec<usize> = roles.iter().enumerate().filter(|(_, r)| **r == PartyRole::Customer).map(|(i, _)| i).collect();
+    let customers: Vec<usize> = roles
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r == PartyRole::Customer)
+        .map(|(i, _)| i)
+        .collect();
     let ours = roles.iter().any(|r| matches!(r, PartyRole::Agent | PartyRole::Service));
     let (customer, roles) = match (customers.as_slice(), ours) {
         ([one], true) => (Some(*one), roles),
         // Nothing tells the sides apart: nobody is known to be the customer.
-        _ => (None, roles.into_iter().map(|r| if r == PartyRole::Customer { PartyRole::Other } else { r }).collect()),
+        _ => (
+            None,
+            roles
+                .into_iter()
+                .map(|r| if r == PartyRole::Customer { PartyRole::Other } else { r })
+                .collect(),
+        ),
     };
     let direction = customer.and_then(|c| match originator {
         Some(o) if o == c => Some(Direction::Inbound),
@@ -106,7 +133,11 @@ pub fn classify(parties: &[PartyFacts], side: &TenantSide, originator: Option<us
         None if c == 0 => Some(Direction::Inbound),
         None => Some(Direction::Outbound),
     });
-    Classified { roles, customer, direction }
+    Classified {
+        roles,
+        customer,
+        direction,
+    }
 }
 
 #[cfg(test)]
@@ -114,7 +145,10 @@ mod tests {
     use super::*;
 
     fn party(aor: &str) -> PartyFacts {
-        PartyFacts { aors: vec![aor.to_owned()], name: None }
+        PartyFacts {
+            aors: vec![aor.to_owned()],
+            name: None,
+        }
     }
 
     fn side() -> TenantSide {
@@ -129,18 +163,49 @@ mod tests {
     fn parties_and_direction_as_designed() {
         use Direction::*;
         use PartyRole::*;
-        let cases: &[(&[&str], Option<usize>, &[PartyRole], Option<Direction>)] = &[
+        type Case = (
+            &'static [&'static str],
+            Option<usize>,
+            &'static [PartyRole],
+            Option<Direction>,
+        );
+        let cases: &[Case] = &[
             // Customer listed first calling a service number: inbound.
-            (&["sip:0401234567@carrier.example", "sip:060094320@carrier.example"], None, &[Customer, Service], Some(Inbound)),
+            (
+                &["sip:0401234567@carrier.example", "sip:060094320@carrier.example"],
+                None,
+                &[Customer, Service],
+                Some(Inbound),
+            ),
             // Agent listed first: outbound.
-            (&["sip:anna@pbx.posti.example", "tel:+358401234567"], None, &[Agent, Customer], Some(Outbound)),
+            (
+                &["sip:anna@pbx.posti.example", "tel:+358401234567"],
+                None,
+                &[Agent, Customer],
+                Some(Outbound),
+            ),
             // A vendor hint wins over the listing order.
-            (&["sip:anna@pbx.posti.example", "tel:+358401234567"], Some(1), &[Agent, Customer], Some(Inbound)),
-            (&["sip:7301@35.162.237.204", "sip:7300@35.162.237.204"], None, &[Customer, Agent], Some(Inbound)),
+            (
+                &["sip:anna@pbx.posti.example", "tel:+358401234567"],
+                Some(1),
+                &[Agent, Customer],
+                Some(Inbound),
+            ),
+            (
+                &["sip:7301@35.162.237.204", "sip:7300@35.162.237.204"],
+                None,
+                &[Customer, Agent],
+                Some(Inbound),
+            ),
             // Nothing matches the tenant: undecidable.
             (&["sip:a@x.example", "sip:b@y.example"], None, &[Other, Other], None),
             // Two customers and one agent: which customer? undecidable.
-            (&["sip:a@x.example", "sip:b@y.example", "sip:anna@pbx.posti.example"], None, &[Other, Other, Agent], None),
+            (
+                &["sip:a@x.example", "sip:b@y.example", "sip:anna@pbx.posti.example"],
+                None,
+                &[Other, Other, Agent],
+                None,
+            ),
         ];
         for (aors, hint, roles, direction) in cases {
             let parties: Vec<PartyFacts> = aors.iter().map(|a| party(a)).collect();

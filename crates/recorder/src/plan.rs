@@ -85,9 +85,17 @@ pub fn plan_call(offer: &SiprecOffer, headers: &CallHeaders, side: &TenantSide) 
             &empty
         }
     };
-    let facts: Vec<PartyFacts> =
-        metadata.participants.iter().map(|p| PartyFacts { aors: p.aors.clone(), name: p.name.clone() }).collect();
-    let originator = metadata.calling_participant().and_then(|c| metadata.participants.iter().position(|p| p.id == c.id));
+    let facts: Vec<PartyFacts> = metadata
+        .participants
+        .iter()
+        .map(|p| PartyFacts {
+            aors: p.aors.clone(),
+            name: p.name.clone(),
+        })
+        .collect();
+    let originator = metadata
+        .calling_participant()
+        .and_then(|c| metadata.participants.iter().position(|p| p.id == c.id));
     let Classified { roles, direction, .. } = classify(&facts, side, originator);
     let parties: Vec<PlannedParty> = metadata
         .participants
@@ -121,13 +129,22 @@ pub fn plan_call(offer: &SiprecOffer, headers: &CallHeaders, side: &TenantSide) 
     let header_consent = headers.recording_consent.as_deref().and_then(parse_consent_header);
     let signals = ClientSignals {
         notice_played: metadata.notice_played
-            || headers.recording_notice.as_deref().is_some_and(|v| v.trim().eq_ignore_ascii_case("played")),
+            || headers
+                .recording_notice
+                .as_deref()
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("played")),
         consent: header_consent.or_else(|| metadata.consent.as_ref().map(|c| (c.granted, c.digit))),
     };
     if let Some((header, _)) = &headers.transfer {
         notes.push(format!("transferred-in: signalled by {header}"));
     }
-    CallPlan { parties, direction, stream_owner, signals, notes }
+    CallPlan {
+        parties,
+        direction,
+        stream_owner,
+        signals,
+        notes,
+    }
 }
 
 #[cfg(test)]
@@ -136,7 +153,10 @@ mod tests {
 
     #[test]
     fn consent_headers() {
-        assert_eq!(parse_consent_header("granted; digit=1; at=2026-11-20T10:00:05Z"), Some((true, Some('1'))));
+        assert_eq!(
+            parse_consent_header("granted; digit=1; at=2026-11-20T10:00:05Z"),
+            Some((true, Some('1')))
+        );
         assert_eq!(parse_consent_header("declined;digit=2"), Some((false, Some('2'))));
         assert_eq!(parse_consent_header("granted"), Some((true, None)));
         assert_eq!(parse_consent_header("maybe"), None);
@@ -144,33 +164,58 @@ mod tests {
     }
 
     fn offer(name: &str) -> SiprecOffer {
-        let path = format!("{}/../../../shared/interop/siprec-offers/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../../shared/interop/siprec-offers/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let body = std::fs::read_to_string(path).unwrap().replace('\n', "\r\n");
-        let boundary = body.lines().find(|l| l.starts_with("--")).unwrap().trim_start_matches("--").to_owned();
+        let boundary = body
+            .lines()
+            .find(|l| l.starts_with("--"))
+            .unwrap()
+            .trim_start_matches("--")
+            .to_owned();
         siprec::parse_offer(&format!("multipart/mixed;boundary={boundary}"), body.as_bytes()).unwrap()
     }
 
     #[test]
     fn cisco_offer_with_an_agent_pattern_is_inbound_with_the_customer_on_label_1() {
-        let side = TenantSide { agent_patterns: vec!["sip:7300@35.162.237.204".into()], ..Default::default() };
+        let side = TenantSide {
+            agent_patterns: vec!["sip:7300@35.162.237.204".into()],
+            ..Default::default()
+        };
         let plan = plan_call(&offer("cisco-siprec-offer.txt"), &CallHeaders::default(), &side);
         assert_eq!(plan.direction, Some(Direction::Inbound));
         assert_eq!(plan.customer_labels(), vec!["1"]);
-        assert_eq!(plan.parties.iter().map(|p| p.role).collect::<Vec<_>>(), vec![PartyRole::Customer, PartyRole::Agent]);
+        assert_eq!(
+            plan.parties.iter().map(|p| p.role).collect::<Vec<_>>(),
+            vec![PartyRole::Customer, PartyRole::Agent]
+        );
     }
 
     #[test]
     fn without_tenant_knowledge_the_direction_is_unknown() {
-        let plan = plan_call(&offer("cisco-siprec-offer.txt"), &CallHeaders::default(), &TenantSide::default());
+        let plan = plan_call(
+            &offer("cisco-siprec-offer.txt"),
+            &CallHeaders::default(),
+            &TenantSide::default(),
+        );
         assert_eq!(plan.direction, None);
         assert!(plan.customer_labels().is_empty());
     }
 
     #[test]
     fn damaged_metadata_is_noted_and_the_header_signals_count() {
-        let headers = CallHeaders { recording_notice: Some("played".into()), ..Default::default() };
+        let headers = CallHeaders {
+            recording_notice: Some("played".into()),
+            ..Default::default()
+        };
         let plan = plan_call(&offer("broadworks-offer.txt"), &headers, &TenantSide::default());
-        assert!(plan.notes.iter().any(|n| n.starts_with("metadata-problem: ")), "{:?}", plan.notes);
+        assert!(
+            plan.notes.iter().any(|n| n.starts_with("metadata-problem: ")),
+            "{:?}",
+            plan.notes
+        );
         assert!(plan.signals.notice_played);
     }
 }
