@@ -37,7 +37,9 @@ impl SecretKey {
     }
 
     fn cipher(&self) -> Gcm {
-        Gcm(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("a 32-byte AES-256 key")))
+        Gcm(LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &self.0).expect("a 32-byte AES-256 key"),
+        ))
     }
 }
 
@@ -72,7 +74,9 @@ pub fn open_with_random_nonce(key: &SecretKey, sealed: &[u8], aad: &[u8]) -> Res
     }
     let (nonce, ciphertext) = sealed.split_at(12);
     let nonce: [u8; 12] = nonce.try_into().expect("split at 12");
-    key.cipher().open(nonce, aad, ciphertext).ok_or_else(|| VaultError::Integrity("authentication failed".into()))
+    key.cipher()
+        .open(nonce, aad, ciphertext)
+        .ok_or_else(|| VaultError::Integrity("authentication failed".into()))
 }
 
 /// AES-256-GCM (ring: AES-NI/VAES and carry-less multiply where the CPU has them).
@@ -94,7 +98,11 @@ impl Gcm {
     /// The plaintext of `ciphertext ‖ tag`, or `None` when authentication fails.
     fn open(&self, nonce: [u8; 12], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
         let mut buffer = sealed.to_vec();
-        let len = self.0.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buffer).ok()?.len();
+        let len = self
+            .0
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buffer)
+            .ok()?
+            .len();
         buffer.truncate(len);
         Some(buffer)
     }
@@ -343,7 +351,13 @@ mod tests {
             // The reference: RustCrypto's AES-256-GCM over the same nonce and AAD.
             use aes_gcm::aead::{Aead, KeyInit, Payload};
             let expected = aes_gcm::Aes256Gcm::new(key.expose().into())
-                .encrypt(aes_gcm::Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+                .encrypt(
+                    aes_gcm::Nonce::from_slice(&nonce),
+                    Payload {
+                        msg: plaintext,
+                        aad: &aad,
+                    },
+                )
                 .unwrap();
             assert_eq!(out[0], 0xAA);
             assert_eq!(out[1..5], (expected.len() as u32).to_be_bytes());

@@ -48,6 +48,8 @@ pub struct Vault {
     number_hash_key: [u8; 32],
     /// The directory of a local object store, whose writes are made durable with fsync.
     local_root: Option<PathBuf>,
+    /// The capture spool, started on first use (only `serve` captures).
+    segments: Arc<std::sync::OnceLock<SegmentSpool>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -94,6 +96,7 @@ impl Vault {
             spool_dir,
             number_hash_key: keys.number_hash_key(),
             local_root: None,
+            segments: Arc::new(std::sync::OnceLock::new()),
         })
     }
 
@@ -135,7 +138,6 @@ impl Vault {
         for stream in &entry.streams {
             self.delete_object(&stream.object_path).await?;
         }
-        let _ = std::fs::remove_dir_all(self.spool_dir.join(id.to_string()));
         let tombstone = Tombstone {
             recording_id: id,
             tenant: entry.recording.tenant.clone(),
@@ -155,8 +157,23 @@ impl Vault {
         &self.keystore
     }
 
-    pub(crate) fn spool_dir(&self) -> &Path {
-        &self.spool_dir
+    /// The segment files' directory.
+    pub fn segments_dir(&self) -> PathBuf {
+        self.spool_dir.join("segments")
+    }
+
+    pub(crate) fn segments_started(&self) -> bool {
+        self.segments.get().is_some()
+    }
+
+    /// The capture spool, started at the first call. Start-up recovery must run first
+    /// (it reads and then removes the segments a previous process left).
+    pub(crate) fn segment_spool(&self) -> Result<SegmentSpool, VaultError> {
+        if let Some(spool) = self.segments.get() {
+            return Ok(spool.clone());
+        }
+        let spool = SegmentSpool::start(&self.segments_dir(), SpoolSettings::default())?;
+        Ok(self.segments.get_or_init(|| spool).clone())
     }
 
     /// Forces a written object (and its directory entry) to disk before the catalog

@@ -10,7 +10,7 @@ use crate::crypto::{ChunkReader, StreamBinding, seal_chunk, stream_header};
 use crate::error::VaultError;
 use crate::reader::StreamTrailer;
 use crate::records::{RecordingSource, RecordingState, StreamSeal};
-use crate::spool::spool_path;
+use crate::segments::{remove_segments, scan_segments};
 
 /// What recovery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,7 +22,8 @@ pub struct RecoveryReport {
 }
 
 impl Vault {
-    /// Recovers every `writing` recording created before `started_before`.
+    /// Recovers every `writing` capture, and every `writing` import created before
+    /// `started_before` (a younger one may still be written by a concurrent process).
     /// Only the process that owns capture for this data directory may call it.
     pub async fn recover(
         &self,
@@ -30,8 +31,9 @@ impl Vault {
         now: DateTime<Utc>,
     ) -> Result<RecoveryReport, VaultError> {
         let mut report = RecoveryReport::default();
+        let mut spooled = scan_segments(&self.segments_dir())?;
         for recording in self.catalog().writing().await? {
-            if recording.created_at >= started_before {
+            if recording.source == RecordingSource::Ingest && recording.created_at >= started_before {
                 continue;
             }
             let entry = self.catalog().entry(recording.id).await?;
@@ -42,7 +44,6 @@ impl Vault {
                     for stream in &entry.streams {
                         self.delete_object(&stream.object_path).await?;
                     }
-                    let _ = std::fs::remove_dir_all(self.spool_dir().join(recording.id.to_string()));
                     self.catalog().discard_writing(recording.id).await?;
                     report.discarded.push(recording.id);
                     continue;
@@ -57,9 +58,18 @@ impl Vault {
                     recording_id: recording.id,
                     stream_index: u32::try_from(stream.idx).map_err(|_| VaultError::Corrupt("stream index".into()))?,
                 };
-                let path = spool_path(self.spool_dir(), binding);
-                let spooled = std::fs::read(&path).unwrap_or_default();
-                let (object, trailer) = recovery_seal(&key, binding, &spooled);
+                // The stream as the spool holds it: header and its chunks in order, up
+                // to the first missing one.
+                let mut bytes = stream_header(binding);
+                if let Some(chunks) = spooled.remove(&(recording.id, binding.stream_index)) {
+                    for (expected, (index, chunk)) in chunks.into_iter().enumerate() {
+                        if index != expected as u64 {
+                            break;
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                }
+                let (object, trailer) = recovery_seal(&key, binding, &bytes);
                 let object_path = ObjectPath::from(stream.object_path.as_str());
                 self.objects().put(&object_path, object.into()).await?;
                 self.make_durable(&object_path).await?;
@@ -77,9 +87,14 @@ impl Vault {
                     now,
                 )
                 .await?;
-            let _ = std::fs::remove_dir_all(self.spool_dir().join(recording.id.to_string()));
             report.recovered.push(recording.id);
         }
+        // Every capture the segments held is now sealed or discarded. Only the process
+        // that captures calls this, before it starts capturing.
+        if self.segments_started() {
+            return Ok(report);
+        }
+        remove_segments(&self.segments_dir())?;
         Ok(report)
     }
 }
@@ -110,9 +125,10 @@ fn recovery_seal(key: &crate::SecretKey, binding: StreamBinding, spooled: &[u8])
         chunks,
         audio_bytes,
         sha256: hex::encode(digest.finish()),
-        cut: Some(format!(
-            "process stopped; {dropped} unverifiable spool bytes dropped after chunk {chunks}"
-        )),
+        cut: Some(match dropped {
+            0 => format!("process stopped: {chunks} verified chunks kept"),
+            n => format!("process stopped: {chunks} verified chunks kept, {n} unverifiable bytes dropped"),
+        }),
     };
     seal_chunk(key, binding, chunks, true, &trailer.to_bytes(), &mut object);
     (object, trailer)

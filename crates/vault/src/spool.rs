@@ -1,21 +1,17 @@
-//! The local spool for live streams: encrypted chunks appended to a file as they
-//! arrive, so a crash loses at most the unsynced tail, and recovery can seal the rest.
+//! A live stream's writer: each chunk (about a second of audio) is encrypted on the
+//! caller's thread and handed to the shared segment spool, which commits in groups.
+//! Nothing is written unencrypted, and the hot path never waits for the disk.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
-
-use crate::crypto::{MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, seal_chunk, stream_header};
+use crate::crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding};
 use crate::error::VaultError;
 use crate::reader::StreamTrailer;
 use crate::records::StreamSeal;
+use crate::segments::SegmentSpool;
 
-/// Appends encrypted chunks of one stream to its spool file.
+/// Appends encrypted chunks of one stream to the spool.
 pub struct SpoolWriter {
-    path: PathBuf,
-    file: File,
-    key: SecretKey,
+    spool: SegmentSpool,
+    sealer: ChunkSealer,
     binding: StreamBinding,
     chunks: u64,
     audio_bytes: u64,
@@ -23,39 +19,25 @@ pub struct SpoolWriter {
     buffer: Vec<u8>,
 }
 
-/// The spool file of a stream.
-pub fn spool_path(spool_dir: &Path, binding: StreamBinding) -> PathBuf {
-    spool_dir
-        .join(binding.recording_id.to_string())
-        .join(format!("{}.cvs", binding.stream_index))
-}
-
 impl SpoolWriter {
-    pub(crate) fn create(spool_dir: &Path, key: SecretKey, binding: StreamBinding) -> Result<Self, VaultError> {
-        let path = spool_path(spool_dir, binding);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let mut file = OpenOptions::new().create_new(true).append(true).open(&path)?;
-        file.write_all(&stream_header(binding))?;
-        Ok(SpoolWriter {
-            path,
-            file,
-            key,
+    pub(crate) fn create(spool: SegmentSpool, key: &SecretKey, binding: StreamBinding) -> Self {
+        SpoolWriter {
+            spool,
+            sealer: ChunkSealer::new(key, binding),
             binding,
             chunks: 0,
             audio_bytes: 0,
             digest: ring::digest::Context::new(&ring::digest::SHA256),
             buffer: Vec::new(),
-        })
+        }
     }
 
-    /// Encrypts and appends one chunk (about a second of audio).
+    /// Encrypts and appends audio as one chunk (split when over the chunk limit).
     pub fn append(&mut self, audio: &[u8]) -> Result<(), VaultError> {
         for piece in audio.chunks(MAX_CHUNK_PLAINTEXT) {
             self.buffer.clear();
-            seal_chunk(&self.key, self.binding, self.chunks, false, piece, &mut self.buffer);
-            self.file.write_all(&self.buffer)?;
+            self.sealer.seal(self.chunks, false, piece, &mut self.buffer);
+            self.spool.append(self.binding, self.chunks, false, &self.buffer)?;
             self.chunks += 1;
             self.audio_bytes += piece.len() as u64;
             self.digest.update(piece);
@@ -63,14 +45,18 @@ impl SpoolWriter {
         Ok(())
     }
 
-    /// Forces what has been appended to disk.
+    /// Waits until everything appended so far is on disk.
     pub fn sync(&mut self) -> Result<(), VaultError> {
-        self.file.sync_data()?;
-        Ok(())
+        self.spool.sync()
     }
 
-    /// Writes the final (trailer) chunk and syncs; returns the file and its trailer.
-    pub(crate) fn finish(mut self) -> Result<(PathBuf, StreamTrailer), VaultError> {
+    /// Audio bytes appended so far.
+    pub fn audio_bytes(&self) -> u64 {
+        self.audio_bytes
+    }
+
+    /// Appends the final (trailer) chunk; returns what the object store needs.
+    pub(crate) fn finish(mut self) -> Result<(SegmentSpool, StreamBinding, StreamTrailer), VaultError> {
         let trailer = StreamTrailer {
             seal: StreamSeal::Sealed.as_str().into(),
             chunks: self.chunks,
@@ -79,16 +65,9 @@ impl SpoolWriter {
             cut: None,
         };
         self.buffer.clear();
-        seal_chunk(
-            &self.key,
-            self.binding,
-            self.chunks,
-            true,
-            &trailer.to_bytes(),
-            &mut self.buffer,
-        );
-        self.file.write_all(&self.buffer)?;
-        self.file.sync_all()?;
-        Ok((self.path, trailer))
+        self.sealer
+            .seal(self.chunks, true, &trailer.to_bytes(), &mut self.buffer);
+        self.spool.append(self.binding, self.chunks, true, &self.buffer)?;
+        Ok((self.spool, self.binding, trailer))
     }
 }

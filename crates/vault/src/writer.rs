@@ -104,25 +104,36 @@ impl RecordingWriter {
         Ok(())
     }
 
-    /// Opens a spool file for a live stream (capture path).
+    /// A writer for a live stream (capture path), on the shared segment spool.
     pub fn spool(&self, idx: i64) -> Result<SpoolWriter, VaultError> {
         self.stream_position(idx)?;
-        SpoolWriter::create(self.vault.spool_dir(), self.key.clone(), self.binding(idx)?)
+        Ok(SpoolWriter::create(
+            self.vault.segment_spool()?,
+            &self.key,
+            self.binding(idx)?,
+        ))
     }
 
-    /// Moves a finished spool file into the object store.
+    /// Moves a finished live stream from the spool into the object store.
     pub async fn put_spooled(&mut self, idx: i64, spool: SpoolWriter) -> Result<(), VaultError> {
         let pos = self.stream_position(idx)?;
-        let (file, trailer) = spool.finish()?;
-        let bytes = std::fs::read(&file)?;
+        let (segments, binding, trailer) = spool.finish()?;
+        let object = segments.assemble(binding)?;
         let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
-        self.vault.objects().put(&path, bytes.into()).await?;
+        self.vault.objects().put(&path, object.into()).await?;
         self.vault.make_durable(&path).await?;
-        std::fs::remove_file(&file)?;
+        segments.release(binding);
         let stream = &mut self.entry.streams[pos];
         stream.chunks = trailer.chunks as i64;
         stream.audio_bytes = trailer.audio_bytes as i64;
         stream.seal = StreamSeal::Sealed;
+        Ok(())
+    }
+
+    /// Sets a stream's loss count before sealing.
+    pub fn set_packets_lost(&mut self, idx: i64, lost: i64) -> Result<(), VaultError> {
+        let pos = self.stream_position(idx)?;
+        self.entry.streams[pos].packets_lost = lost;
         Ok(())
     }
 
@@ -151,7 +162,6 @@ impl RecordingWriter {
                 now,
             )
             .await?;
-        let _ = std::fs::remove_dir_all(self.vault.spool_dir().join(id.to_string()));
         Ok(id)
     }
 
@@ -162,7 +172,6 @@ impl RecordingWriter {
         for stream in &self.entry.streams {
             self.vault.delete_object(&stream.object_path).await?;
         }
-        let _ = std::fs::remove_dir_all(self.vault.spool_dir().join(id.to_string()));
         self.vault.catalog().discard_writing(id).await
     }
 }

@@ -151,11 +151,14 @@ async fn an_unsealed_capture_gets_a_recovery_seal_on_the_next_start_and_stays_re
         );
         vault.close().await;
     }
-    // A torn write at the end of the spool: half a chunk.
-    let spool = d.data.join("spool").join(id.to_string()).join("0.cvs");
-    let mut bytes = std::fs::read(&spool).unwrap();
-    bytes.extend_from_slice(&[0, 0, 0x1f, 0x50, 1, 2, 3]);
-    std::fs::write(&spool, bytes).unwrap();
+    // A torn write at the end of the spool: the start of a record that never finished.
+    let (_, segment) = existing_segments(&d.data.join("spool/segments"))
+        .unwrap()
+        .pop()
+        .unwrap();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes.extend_from_slice(b"CVSR\x01\x02\x03");
+    std::fs::write(&segment, bytes).unwrap();
 
     let vault = Vault::open(&d.data, &d.keys).await.unwrap();
     let report = vault.recover(now() + TimeDelta::hours(1), now()).await.unwrap();
@@ -175,13 +178,16 @@ async fn an_unsealed_capture_gets_a_recovery_seal_on_the_next_start_and_stays_re
             .cut
             .as_deref()
             .unwrap()
-            .contains("7 unverifiable spool bytes"),
+            .contains("process stopped: 3 verified chunks kept"),
         "{:?}",
         stream.trailer.cut
     );
     let empty = vault.read_stream(&permit(id), &entry, 1).await.unwrap();
     assert!(empty.audio.is_empty());
-    assert!(!d.data.join("spool").join(id.to_string()).exists(), "spool cleaned");
+    assert!(
+        existing_segments(&d.data.join("spool/segments")).unwrap().is_empty(),
+        "spool cleaned"
+    );
     // Running recovery again changes nothing.
     assert_eq!(
         vault.recover(now() + TimeDelta::hours(1), now()).await.unwrap(),
@@ -291,5 +297,8 @@ async fn concurrent_writers_do_not_collide_in_the_key_store_or_catalog() {
     for task in tasks {
         task.await.unwrap().expect("every concurrent write succeeds");
     }
-    assert_eq!(vault.catalog().list(&RecordingFilter::default()).await.unwrap().len(), 24);
+    assert_eq!(
+        vault.catalog().list(&RecordingFilter::default()).await.unwrap().len(),
+        24
+    );
 }
