@@ -57,6 +57,12 @@ pub struct ServeArgs {
     /// HTTP listen address (default 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     pub http_listen: Option<String>,
+    /// SIP listen address, UDP and TCP (default 0.0.0.0:5060).
+    #[arg(long, value_name = "ADDR")]
+    pub sip_listen: Option<String>,
+    /// The tenant live calls are recorded for when no routing rule picks one.
+    #[arg(long, value_name = "NAME")]
+    pub sip_default_tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

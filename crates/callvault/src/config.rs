@@ -21,6 +21,20 @@ pub struct RawConfig {
     pub vault: RawVault,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub sip: RawSip,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSip {
+    pub listen: Option<String>,
+    pub default_tenant: Option<String>,
+    pub media_address: Option<String>,
+    pub rtp_port_min: Option<u16>,
+    pub rtp_port_max: Option<u16>,
+    pub inactivity_timeout_s: Option<u64>,
+    pub refused_calls: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,6 +75,7 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     pub chunk_ms: u32,
     pub log_level: Option<String>,
+    pub sip: recorder::server::RecorderSettings,
 }
 
 pub const DEFAULT_CONFIG_FILE: &str = "callvault.toml";
@@ -103,7 +118,9 @@ impl Settings {
         {
             bail!("storage.region: {region:?} must be lowercase letters, digits and '-' (e.g. uk, eu-eea)");
         }
+        let sip = sip_settings(raw.sip)?;
         Ok(Settings {
+            sip,
             data_dir,
             keys_dir,
             region: raw.storage.region,
@@ -130,5 +147,36 @@ fn read_config(file: &Path) -> anyhow::Result<RawConfig> {
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
             .unwrap_or(0);
         anyhow::anyhow!("{}:{line}: {}", file.display(), err.message())
+    })
+}
+
+fn sip_settings(raw: RawSip) -> anyhow::Result<recorder::server::RecorderSettings> {
+    use recorder::server::{RecorderSettings, RefusedCalls};
+    let listen = raw.listen.unwrap_or_else(|| "0.0.0.0:5060".to_owned());
+    let listen = listen.parse().with_context(|| format!("sip.listen: {listen:?} is not an address such as 0.0.0.0:5060"))?;
+    let media = raw.media_address.unwrap_or_else(|| "127.0.0.1".to_owned());
+    let media_address =
+        media.parse().with_context(|| format!("sip.media_address: {media:?} is not an IP address"))?;
+    let low = raw.rtp_port_min.unwrap_or(30000);
+    let high = raw.rtp_port_max.unwrap_or(39999);
+    if low == 0 || high < low {
+        bail!("sip.rtp_port_min/rtp_port_max: need 0 < min <= max (got {low}..{high})");
+    }
+    let refused_calls = match raw.refused_calls.as_deref().unwrap_or("answer-and-discard") {
+        "answer-and-discard" => RefusedCalls::AnswerAndDiscard,
+        "refuse" => RefusedCalls::Refuse,
+        other => bail!("sip.refused_calls: {other:?} must be \"answer-and-discard\" or \"refuse\""),
+    };
+    let timeout = raw.inactivity_timeout_s.unwrap_or(30);
+    if !(1..=3600).contains(&timeout) {
+        bail!("sip.inactivity_timeout_s: must be between 1 and 3600");
+    }
+    Ok(RecorderSettings {
+        listen,
+        media_address,
+        rtp_ports: (low, high),
+        default_tenant: raw.default_tenant,
+        inactivity_timeout: std::time::Duration::from_secs(timeout),
+        refused_calls,
     })
 }

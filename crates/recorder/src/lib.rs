@@ -4,3 +4,5 @@
 pub mod consent;
 pub mod parties;
 pub mod plan;
+pub mod server;
+pub mod stream;

@@ -324,7 +324,7 @@ fn consent_evidence(meta: &IngestMeta) -> Result<ConsentEvidence, ServiceError> 
     })
 }
 
-fn tenant_settings(tenant: &TenantRecord) -> Result<TenantSettings, ServiceError> {
+pub(crate) fn tenant_settings(tenant: &TenantRecord) -> Result<TenantSettings, ServiceError> {
     let retention = tenant
         .retention
         .as_deref()

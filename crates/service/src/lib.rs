@@ -4,6 +4,7 @@
 //!
 //! Time is a parameter of every operation; only the binary reads the clock.
 
+mod capture;
 mod error;
 mod ingest;
 mod recordings;
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 use governance::{Actor, AuditEvent};
 use policy::Policy;
 
+pub use capture::{CaptureDecision, LiveCall, LiveParty, LiveStream};
 pub use error::{ErrorKind, ServiceError};
 pub use recordings::{ExportFormat, ExportRequest, ExportedAudio, RecordingQuery};
 pub use tenants::TenantChange;

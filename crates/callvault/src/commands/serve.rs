@@ -13,6 +13,13 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
             .parse()
             .with_context(|| format!("--http-listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
     }
+    if let Some(listen) = args.sip_listen {
+        settings.sip.listen =
+            listen.parse().with_context(|| format!("--sip-listen: {listen:?} is not an address such as 0.0.0.0:5060"))?;
+    }
+    if let Some(tenant) = args.sip_default_tenant {
+        settings.sip.default_tenant = Some(tenant);
+    }
     if !settings.http_listen.ip().is_loopback() {
         // Deny by default: until identities and authentication land, the API is local only.
         bail!(
@@ -72,7 +79,22 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
         .with_context(|| format!("cannot listen on {}", settings.http_listen))?;
     tracing::info!(address = %listener.local_addr()?, data = %settings.data_dir.display(), "callvault serving HTTP");
     println!("callvault serving on http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
+    let recorder = tokio::spawn(recorder::server::run(service.clone(), settings.sip.clone(), bound_tx, async move {
+        let mut stop_rx = stop_rx;
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    }));
+    let sip_address = bound_rx
+        .await
+        .context("the SIP recorder did not start")?
+        .with_context(|| format!("cannot listen for SIP on {}", settings.sip.listen))?;
+    println!("callvault recording SIPREC calls on sip:{sip_address} (UDP and TCP)");
     api::serve(listener, app, shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    if let Err(err) = recorder.await {
+        tracing::error!("recorder task failed: {err}");
+    }
     service.close().await;
     drop(lock);
     Ok(())

@@ -1,0 +1,545 @@
+//! The recording server: SIP events in, one controller per call, sealed recordings out.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use media::AudioCodec;
+use service::{CaptureDecision, ErrorKind, LiveCall, LiveParty, LiveStream, Service};
+use sip::{DialogId, IncomingRequest, Method, SipEvent, SipHandle, SipServer, SipServerConfig};
+use siprec::{AnswerParams, CodecKind, StreamOutcome};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::consent::{DigitSource, Gate};
+use crate::parties::{PartyRole, TenantSide};
+use crate::plan::{CallHeaders, CallPlan, plan_call};
+use crate::stream::{SharedGate, StreamCommand, StreamNews, StreamResult, StreamTask};
+
+/// How a call the policy does not record is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedCalls {
+    /// Answer 200 with every stream rejected (port 0); store nothing.
+    AnswerAndDiscard,
+    /// Answer 403 Forbidden.
+    Refuse,
+}
+
+/// Recorder settings (from `[sip]` in callvault.toml and `serve` flags).
+#[derive(Debug, Clone)]
+pub struct RecorderSettings {
+    pub listen: SocketAddr,
+    pub media_address: IpAddr,
+    pub rtp_ports: (u16, u16),
+    pub default_tenant: Option<String>,
+    pub inactivity_timeout: Duration,
+    pub refused_calls: RefusedCalls,
+}
+
+/// A call being recorded (or held back by its consent gate).
+struct Call {
+    tenant: String,
+    decision: CaptureDecision,
+    live: LiveCall,
+    dialog: Option<DialogId>,
+    answered: Instant,
+    gate: Gate,
+    shared_gate: Arc<SharedGate>,
+    streams: Vec<RunningStream>,
+    writer: Option<vault::RecordingWriter>,
+    customer_streams: Vec<usize>,
+    rtcp: Option<UdpSocket>,
+}
+
+struct RunningStream {
+    commands: mpsc::UnboundedSender<StreamCommand>,
+    task: JoinHandle<StreamResult>,
+    last_packet_ms: Arc<AtomicU64>,
+    paused: bool,
+}
+
+/// Runs the recorder until `shutdown` completes.
+pub async fn run(
+    service: Service,
+    settings: RecorderSettings,
+    bound: tokio::sync::oneshot::Sender<std::io::Result<SocketAddr>>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let mut config = SipServerConfig { listen: settings.listen, ..SipServerConfig::default() };
+    config.transaction.supported.push("siprec".to_owned());
+    config.transaction.accept.push("multipart/mixed".to_owned());
+    let mut server = match SipServer::start(config).await {
+        Ok(server) => server,
+        Err(err) => {
+            let _ = bound.send(Err(err));
+            return;
+        }
+    };
+    let handle = server.handle();
+    let local = handle.udp_local_addr();
+    let _ = bound.send(Ok(local));
+    tracing::info!(address = %local, "SIPREC recorder listening (UDP and TCP)");
+    let (news_tx, mut news_rx) = mpsc::unbounded_channel::<(String, StreamNews)>();
+    let mut calls: HashMap<String, Call> = HashMap::new();
+    let mut next_port = settings.rtp_ports.0;
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            event = server.next_event() => {
+                let Some(event) = event else { break };
+                handle_event(&service, &settings, &handle, local, &mut calls, &mut next_port, &news_tx, event).await;
+            }
+            Some((call_id, news)) = news_rx.recv() => {
+                if let Some(call) = calls.get_mut(&call_id) {
+                    on_news(&service, call, news).await;
+                }
+            }
+            _ = tick.tick() => {
+                let ended: Vec<String> = calls
+                    .iter_mut()
+                    .filter_map(|(id, call)| check_timers(call, &settings).then(|| id.clone()))
+                    .collect();
+                for id in ended {
+                    if let Some(call) = calls.remove(&id) {
+                        if let Some(dialog) = &call.dialog {
+                            let _ = handle.send_bye(dialog.clone());
+                        }
+                        finish(&service, call, "inactivity").await;
+                    }
+                }
+                for call in calls.values_mut() {
+                    let now_ms = call.answered.elapsed().as_millis() as u64;
+                    let before = call.gate.clone();
+                    call.gate.tick(now_ms);
+                    if before != call.gate {
+                        apply_gate(&service, call).await;
+                    }
+                }
+            }
+        }
+    }
+    for (_, call) in calls.drain() {
+        finish(&service, call, "shutdown").await;
+    }
+    handle.shutdown();
+}
+
+/// Whether the call has been silent too long (paused streams do not count).
+fn check_timers(call: &Call, settings: &RecorderSettings) -> bool {
+    let now_ms = call.answered.elapsed().as_millis() as u64;
+    let active: Vec<&RunningStream> = call.streams.iter().filter(|s| !s.paused).collect();
+    if active.is_empty() {
+        return false;
+    }
+    let last = active.iter().map(|s| s.last_packet_ms.load(Ordering::Relaxed)).max().unwrap_or(0);
+    now_ms.saturating_sub(last) > settings.inactivity_timeout.as_millis() as u64
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle_event(
+    service: &Service,
+    settings: &RecorderSettings,
+    handle: &SipHandle,
+    local: SocketAddr,
+    calls: &mut HashMap<String, Call>,
+    next_port: &mut u16,
+    news: &mpsc::UnboundedSender<(String, StreamNews)>,
+    event: SipEvent,
+) {
+    match event {
+        SipEvent::Request(request) if request.method == Method::Invite && !request.is_reinvite() => {
+            let response = on_invite(service, settings, local, calls, next_port, news, &request).await;
+            let _ = handle.respond(request.transaction, response);
+        }
+        SipEvent::Request(request) if request.method == Method::Invite => {
+            // re-INVITE: keep the streams, answer with the same ports (pause/resume and
+            // metadata updates are recorded as notes).
+            let response = reinvite_answer(calls, &request);
+            let _ = handle.respond(request.transaction, response);
+        }
+        SipEvent::Request(request) if request.method == Method::Bye => {
+            let ok = request.response(200, "OK").map(|r| r.build()).unwrap_or_default();
+            let _ = handle.respond(request.transaction.clone(), ok);
+            if let Some(call_id) = request.message().ok().map(|m| m.call_id().to_owned())
+                && let Some(call) = calls.remove(&call_id)
+            {
+                finish(service, call, "bye").await;
+            }
+        }
+        SipEvent::Request(request) => {
+            let ok = request.response(200, "OK").map(|r| r.build()).unwrap_or_default();
+            let _ = handle.respond(request.transaction, ok);
+        }
+        SipEvent::Ack(request) => {
+            if let Some(call_id) = request.message().ok().map(|m| m.call_id().to_owned())
+                && let Some(call) = calls.get_mut(&call_id)
+            {
+                call.dialog = request.dialog.clone();
+            }
+        }
+        SipEvent::Cancelled(cancelled) => {
+            if let Some(call) = calls.remove(&cancelled.call_id) {
+                finish(service, call, "cancel").await;
+            }
+        }
+        SipEvent::Timeout(_) | SipEvent::Response(_) => {}
+    }
+}
+
+fn header(message: &sip::SipMessage<'_>, name: &str) -> Option<String> {
+    message.header_str(name).map(|v| v.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn on_invite(
+    service: &Service,
+    settings: &RecorderSettings,
+    local: SocketAddr,
+    calls: &mut HashMap<String, Call>,
+    next_port: &mut u16,
+    news: &mpsc::UnboundedSender<(String, StreamNews)>,
+    request: &IncomingRequest,
+) -> Vec<u8> {
+    let Ok(message) = request.message() else { return Vec::new() };
+    let reply = |status: u16, reason: &str| request.response(status, reason).map(|r| r.build()).unwrap_or_default();
+    let content_type = message.header_str("Content-Type").map(|v| v.to_string()).unwrap_or_default();
+    let offer = match siprec::parse_offer(&content_type, message.body()) {
+        Ok(offer) => offer,
+        Err(err) => {
+            let status = match err.code() {
+                "siprec-not-multipart" | "siprec-no-sdp" | "siprec-no-metadata" => 415,
+                "siprec-no-media-streams" => 488,
+                _ => 400,
+            };
+            tracing::info!(code = err.code(), "INVITE refused: not a usable SIPREC offer");
+            return request
+                .response(status, "Not a SIPREC offer")
+                .map(|r| r.header("Warning", &format!("399 callvault \"{}\"", err.code())).build())
+                .unwrap_or_default();
+        }
+    };
+    let Some(tenant_name) = settings.default_tenant.clone() else {
+        return reply(480, "No tenant for this call");
+    };
+    let tenant = match service.tenant(&tenant_name).await {
+        Ok(tenant) => tenant,
+        Err(_) => return reply(480, "No tenant for this call"),
+    };
+    let side = TenantSide {
+        service_numbers: tenant.service_numbers.clone(),
+        agent_patterns: tenant.agent_patterns.clone(),
+        country: tenant.country.clone(),
+    };
+    let transfer = [("History-Info", "History-Info"), ("Diversion", "Diversion"), ("Referred-By", "Referred-By")]
+        .into_iter()
+        .find_map(|(name, label)| header(&message, name).map(|v| (label, v)));
+    let headers = CallHeaders {
+        recording_notice: header(&message, "Recording-Notice"),
+        recording_consent: header(&message, "Recording-Consent"),
+        transfer,
+    };
+    let plan = plan_call(&offer, &headers, &side);
+    let now: DateTime<Utc> = Utc::now();
+    let decision =
+        service.decide_capture(&tenant_name, plan.direction, plan.signals.notice_played, plan.signals.consent, now).await;
+    let decision = match decision {
+        Ok(decision) => decision,
+        Err(err) if err.kind == ErrorKind::Refused || err.kind == ErrorKind::NotFound => {
+            let _ = service.not_recorded(Some(&tenant_name), &err.code, err.rule.as_deref(), now).await;
+            return match settings.refused_calls {
+                RefusedCalls::Refuse => reply(403, "Not recorded by policy"),
+                RefusedCalls::AnswerAndDiscard => answer_discard(request, &offer, settings, local),
+            };
+        }
+        Err(err) => {
+            tracing::error!(code = %err.code, "capture decision failed: {}", err.message);
+            return reply(500, "Recorder error");
+        }
+    };
+
+    // Ports: one per stream, one shared RTCP port.
+    let rtcp = match bind_next(settings, next_port).await {
+        Some(socket) => socket,
+        None => return reply(503, "No media ports"),
+    };
+    let rtcp_port = rtcp.local_addr().map(|a| a.port()).unwrap_or(0);
+    let mut sockets = Vec::new();
+    for _ in &offer.sdp.media {
+        match bind_next(settings, next_port).await {
+            Some(socket) => sockets.push(socket),
+            None => return reply(503, "No media ports"),
+        }
+    }
+    let ports: Vec<u16> = sockets.iter().map(|s| s.local_addr().map(|a| a.port()).unwrap_or(0)).collect();
+    let params = AnswerParams {
+        local_ip: settings.media_address,
+        ports,
+        rtcp_port,
+        session_id: now.timestamp() as u64,
+        session_version: 1,
+        codecs: vec![CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722, CodecKind::Opus],
+    };
+    let (answer, negotiated) = siprec::build_answer(&offer.sdp, &params);
+
+    let call_id = message.call_id().to_owned();
+    let answered = Instant::now();
+    let shared_gate = Arc::new(SharedGate::new());
+    let gate = Gate::at_answer(&decision.policy.consent, &plan.signals);
+    let customer_labels: Vec<String> = plan.customer_labels().into_iter().map(str::to_owned).collect();
+    let mut streams = Vec::new();
+    let mut live_streams = Vec::new();
+    let mut customer_streams = Vec::new();
+    for ((stream, socket), (label, owner)) in negotiated.iter().zip(sockets).zip(&plan.stream_owner) {
+        let StreamOutcome::Receiving(receiving) = &stream.outcome else { continue };
+        let codec = match receiving.codec.kind {
+            CodecKind::Pcmu => AudioCodec::Pcmu,
+            CodecKind::Pcma => AudioCodec::Pcma,
+            CodecKind::G722 => AudioCodec::G722,
+            CodecKind::Opus => AudioCodec::Opus,
+        };
+        let index = live_streams.len();
+        let customer = customer_labels.contains(label);
+        if customer {
+            customer_streams.push(index);
+        }
+        live_streams.push(LiveStream {
+            label: label.clone(),
+            codec: codec.name().to_owned(),
+            sample_rate: codec.rtp_clock_rate(),
+            participant: *owner,
+        });
+        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let (stream_news_tx, mut stream_news_rx) = mpsc::unbounded_channel();
+        let forward = news.clone();
+        let id = call_id.clone();
+        tokio::spawn(async move {
+            while let Some(item) = stream_news_rx.recv().await {
+                if forward.send((id.clone(), item)).is_err() {
+                    break;
+                }
+            }
+        });
+        let last_packet_ms = Arc::new(AtomicU64::new(0));
+        let task = StreamTask {
+            index,
+            socket,
+            codec,
+            payload_type: receiving.codec.payload_type,
+            telephone_event_pt: receiving.telephone_event_pt,
+            customer,
+            answered,
+            gate: shared_gate.clone(),
+            last_packet_ms: last_packet_ms.clone(),
+            news: stream_news_tx,
+            commands: commands_rx,
+        };
+        streams.push(RunningStream {
+            commands: commands_tx,
+            task: tokio::spawn(task.run()),
+            last_packet_ms,
+            paused: receiving.paused,
+        });
+    }
+    let live = LiveCall {
+        direction: plan.direction,
+        parties: live_parties(&plan),
+        streams: live_streams,
+        answered_at: now,
+        notes: plan.notes.clone(),
+    };
+    let mut call = Call {
+        tenant: tenant_name,
+        decision,
+        live,
+        dialog: None,
+        answered,
+        gate,
+        shared_gate,
+        streams,
+        writer: None,
+        customer_streams,
+        rtcp: Some(rtcp),
+    };
+    apply_gate(service, &mut call).await;
+    calls.insert(call_id, call);
+    request
+        .response(200, "OK")
+        .map(|r| {
+            r.to_tag(&format!("cv{:x}", rand_tag()))
+                .header("Contact", &format!("<sip:callvault@{local}>;+sip.srs"))
+                .header("Require", "siprec")
+                .body("application/sdp", answer.into_bytes())
+                .build()
+        })
+        .unwrap_or_default()
+}
+
+fn rand_tag() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0x5eed);
+    hasher.finish()
+}
+
+fn live_parties(plan: &CallPlan) -> Vec<LiveParty> {
+    plan.parties
+        .iter()
+        .map(|p| LiveParty {
+            role: match p.role {
+                PartyRole::Agent => "agent",
+                PartyRole::Customer => "customer",
+                PartyRole::Service => "service",
+                PartyRole::Other => "other",
+            }
+            .to_owned(),
+            aors: p.aors.clone(),
+            name: p.name.clone(),
+            joined_mid_call: p.joined_mid_call,
+        })
+        .collect()
+}
+
+async fn bind_next(settings: &RecorderSettings, next_port: &mut u16) -> Option<UdpSocket> {
+    let (low, high) = settings.rtp_ports;
+    let span = u32::from(high.saturating_sub(low)) + 1;
+    for _ in 0..span {
+        let port = *next_port;
+        *next_port = if port >= high { low } else { port + 1 };
+        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(settings.media_address, port)).await {
+            return Some(socket);
+        }
+    }
+    None
+}
+
+/// A 200 whose streams are all rejected: the client stops sending, nothing is stored.
+fn answer_discard(
+    request: &IncomingRequest,
+    offer: &siprec::SiprecOffer,
+    settings: &RecorderSettings,
+    local: SocketAddr,
+) -> Vec<u8> {
+    let params = AnswerParams {
+        local_ip: settings.media_address,
+        ports: vec![0; offer.sdp.media.len()],
+        rtcp_port: 0,
+        session_id: 1,
+        session_version: 1,
+        codecs: CodecKind::ALL.to_vec(),
+    };
+    let (answer, _) = siprec::build_answer(&offer.sdp, &params);
+    request
+        .response(200, "OK")
+        .map(|r| {
+            r.to_tag(&format!("cv{:x}", rand_tag()))
+                .header("Contact", &format!("<sip:callvault@{local}>;+sip.srs"))
+                .body("application/sdp", answer.into_bytes())
+                .build()
+        })
+        .unwrap_or_default()
+}
+
+fn reinvite_answer(calls: &mut HashMap<String, Call>, request: &IncomingRequest) -> Vec<u8> {
+    let Ok(message) = request.message() else { return Vec::new() };
+    let reply = |status: u16, reason: &str| request.response(status, reason).map(|r| r.build()).unwrap_or_default();
+    if calls.get(message.call_id()).is_none() {
+        return reply(481, "Call/Transaction Does Not Exist");
+    }
+    // Pause/resume and metadata updates on re-INVITE are not handled yet.
+    reply(488, "Not Acceptable Here")
+}
+
+/// A digit or other news from a stream.
+async fn on_news(service: &Service, call: &mut Call, news: StreamNews) {
+    let StreamNews::Digit { stream, digit, at_ms, source } = news;
+    if !call.customer_streams.contains(&stream) {
+        return;
+    }
+    let before = call.gate.clone();
+    call.gate.customer_digit(&call.decision.policy.consent, digit, at_ms, source);
+    if before != call.gate {
+        apply_gate(service, call).await;
+    }
+}
+
+/// Acts on the gate: when it opens, the live recording begins (row + key) and every
+/// stream gets its spool writer.
+async fn apply_gate(service: &Service, call: &mut Call) {
+    let Gate::Open { since_ms, digit, source } = call.gate.clone() else { return };
+    if call.writer.is_some() {
+        return;
+    }
+    let consent = serde_json::json!({
+        "basis": match (&call.decision.policy.consent.mechanism, source) {
+            (policy::ConsentMechanism::None, _) => "not-required",
+            (policy::ConsentMechanism::Notice, _) => "implied-by-notice",
+            _ => "explicit",
+        },
+        "digit": digit.map(String::from),
+        "detected_by": source.map(|s| match s {
+            DigitSource::TelephoneEvent => "rfc4733",
+            DigitSource::InBand => "in-band",
+            DigitSource::ClientSignalled => "client-signalled",
+        }),
+        "ms_after_answer": since_ms,
+        "prompt_version": call.decision.policy.policy.version,
+    });
+    let now = Utc::now();
+    match service.begin_capture(&call.decision, &call.live, consent, now).await {
+        Ok(writer) => {
+            for (i, stream) in call.streams.iter().enumerate() {
+                match writer.spool(i as i64) {
+                    Ok(spool) => {
+                        let _ = stream.commands.send(StreamCommand::Writer(spool));
+                    }
+                    Err(err) => tracing::error!("cannot open spool: {err}"),
+                }
+            }
+            call.writer = Some(writer);
+            call.shared_gate.open(since_ms);
+        }
+        Err(err) => tracing::error!(code = %err.code, "cannot begin recording: {}", err.message),
+    }
+}
+
+/// Ends a call: streams stopped and flushed; sealed if anything was recorded, else
+/// the "not recorded" fact.
+async fn finish(service: &Service, mut call: Call, why: &str) {
+    let mut results = Vec::new();
+    for stream in call.streams.drain(..) {
+        let _ = stream.commands.send(StreamCommand::Stop);
+        results.push(stream.task.await.ok());
+    }
+    drop(call.rtcp.take());
+    let now = Utc::now();
+    let Some(mut writer) = call.writer.take() else {
+        let code = match &call.gate {
+            Gate::Closed { code, .. } => *code,
+            Gate::Pending { .. } => "consent-missing",
+            Gate::Open { .. } => "not-started",
+        };
+        let _ = service.not_recorded(Some(&call.tenant), code, Some("consent.mechanism"), now).await;
+        tracing::info!(why, code, "call ended without a recording");
+        return;
+    };
+    for (i, result) in results.into_iter().enumerate() {
+        let Some(result) = result else { continue };
+        let _ = writer.set_packets_lost(i as i64, result.lost as i64);
+        if let Some(spool) = result.writer
+            && let Err(err) = writer.put_spooled(i as i64, spool).await
+        {
+            tracing::error!("cannot store stream {i}: {err}");
+        }
+    }
+    let duration_ms = call.answered.elapsed().as_millis() as i64;
+    let ended_at = call.live.answered_at + chrono::TimeDelta::milliseconds(duration_ms);
+    if let Err(err) = service.seal_capture(writer, &call.tenant, ended_at, duration_ms, now).await {
+        tracing::error!(code = %err.code, "cannot seal: {}", err.message);
+    }
+}
