@@ -24,7 +24,7 @@ use object_store::path::Path as ObjectPath;
 use uuid::Uuid;
 
 pub use catalog::{Catalog, ts};
-pub use crypto::{MAX_CHUNK_PLAINTEXT, SecretKey};
+pub use crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding};
 pub use error::VaultError;
 pub use keys::KeyDirectory;
 pub use keystore::KeyStore;
