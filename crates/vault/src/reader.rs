@@ -1,5 +1,5 @@
 //! Reading a stream back: every chunk authenticated in order, the trailer checked
-//! against what was read (count, length, SHA-256), on every read.
+//! against what was read (count, length, BLAKE3 digest), on every read.
 
 use object_store::path::Path as ObjectPath;
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,8 @@ pub struct StreamTrailer {
     pub seal: String,
     pub chunks: u64,
     pub audio_bytes: u64,
-    /// SHA-256 of the plaintext audio.
-    pub sha256: String,
+    /// BLAKE3 of the plaintext audio, hex.
+    pub blake3: String,
     /// For a recovery seal: what was cut (bytes of damaged tail dropped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut: Option<String>,
@@ -49,7 +49,7 @@ pub(crate) fn open_object(
 ) -> Result<(Vec<u8>, StreamTrailer), VaultError> {
     let mut reader = ChunkReader::new(key, binding, object)?;
     let mut audio = Vec::with_capacity(object.len());
-    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut digest = blake3::Hasher::new();
     let mut trailer = None;
     while let Some(chunk) = reader.next_chunk()? {
         if chunk.last {
@@ -62,7 +62,7 @@ pub(crate) fn open_object(
     let trailer = trailer.ok_or_else(|| VaultError::Integrity("no final chunk".into()))?;
     if trailer.chunks + 1 != reader.chunks_read()
         || trailer.audio_bytes != audio.len() as u64
-        || trailer.sha256 != hex::encode(digest.finish())
+        || trailer.blake3 != digest.finalize().to_hex().as_str()
     {
         return Err(VaultError::Integrity("stream does not match its sealed digest".into()));
     }

@@ -103,7 +103,7 @@ impl Vault {
 /// an authenticated trailer that records the cut.
 fn recovery_seal(key: &crate::SecretKey, binding: StreamBinding, spooled: &[u8]) -> (Vec<u8>, StreamTrailer) {
     let mut object = stream_header(binding);
-    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut digest = blake3::Hasher::new();
     let mut chunks = 0u64;
     let mut audio_bytes = 0u64;
     let mut dropped = spooled.len();
@@ -124,7 +124,7 @@ fn recovery_seal(key: &crate::SecretKey, binding: StreamBinding, spooled: &[u8])
         seal: StreamSeal::Recovered.as_str().into(),
         chunks,
         audio_bytes,
-        sha256: hex::encode(digest.finish()),
+        blake3: digest.finalize().to_hex().to_string(),
         cut: Some(match dropped {
             0 => format!("process stopped: {chunks} verified chunks kept"),
             n => format!("process stopped: {chunks} verified chunks kept, {n} unverifiable bytes dropped"),

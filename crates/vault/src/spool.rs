@@ -15,7 +15,7 @@ pub struct SpoolWriter {
     binding: StreamBinding,
     chunks: u64,
     audio_bytes: u64,
-    digest: ring::digest::Context,
+    digest: blake3::Hasher,
     buffer: Vec<u8>,
 }
 
@@ -27,7 +27,7 @@ impl SpoolWriter {
             binding,
             chunks: 0,
             audio_bytes: 0,
-            digest: ring::digest::Context::new(&ring::digest::SHA256),
+            digest: blake3::Hasher::new(),
             buffer: Vec::new(),
         }
     }
@@ -61,7 +61,7 @@ impl SpoolWriter {
             seal: StreamSeal::Sealed.as_str().into(),
             chunks: self.chunks,
             audio_bytes: self.audio_bytes,
-            sha256: hex::encode(self.digest.clone().finish()),
+            blake3: self.digest.finalize().to_hex().to_string(),
             cut: None,
         };
         self.buffer.clear();

@@ -56,7 +56,7 @@ impl RecordingWriter {
             seal: StreamSeal::Sealed.as_str().into(),
             chunks: chunks as u64,
             audio_bytes: audio.len() as u64,
-            sha256: "0".repeat(64),
+            blake3: "0".repeat(64),
             cut: None,
         }
         .to_bytes()
@@ -77,19 +77,19 @@ impl RecordingWriter {
         // stream they run on two cores.
         let digest = if audio.len() >= PARALLEL_DIGEST_BYTES {
             std::thread::scope(|scope| {
-                let hashing = scope.spawn(|| ring::digest::digest(&ring::digest::SHA256, audio));
+                let hashing = scope.spawn(|| blake3::hash(audio));
                 seal_all(&mut object);
                 hashing.join().expect("hashing does not panic")
             })
         } else {
             seal_all(&mut object);
-            ring::digest::digest(&ring::digest::SHA256, audio)
+            blake3::hash(audio)
         };
         let trailer = StreamTrailer {
             seal: StreamSeal::Sealed.as_str().into(),
             chunks: chunks as u64,
             audio_bytes: audio.len() as u64,
-            sha256: hex::encode(digest),
+            blake3: digest.to_hex().to_string(),
             cut: None,
         };
         sealer.seal(chunks as u64, true, &trailer.to_bytes(), &mut object);
