@@ -69,7 +69,10 @@ pub async fn run(
     bound: tokio::sync::oneshot::Sender<std::io::Result<SocketAddr>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let mut config = SipServerConfig { listen: settings.listen, ..SipServerConfig::default() };
+    let mut config = SipServerConfig {
+        listen: settings.listen,
+        ..SipServerConfig::default()
+    };
     config.transaction.supported.push("siprec".to_owned());
     config.transaction.accept.push("multipart/mixed".to_owned());
     let mut server = match SipServer::start(config).await {
@@ -137,7 +140,11 @@ fn check_timers(call: &Call, settings: &RecorderSettings) -> bool {
     if active.is_empty() {
         return false;
     }
-    let last = active.iter().map(|s| s.last_packet_ms.load(Ordering::Relaxed)).max().unwrap_or(0);
+    let last = active
+        .iter()
+        .map(|s| s.last_packet_ms.load(Ordering::Relaxed))
+        .max()
+        .unwrap_or(0);
     now_ms.saturating_sub(last) > settings.inactivity_timeout.as_millis() as u64
 }
 
@@ -165,7 +172,7 @@ async fn handle_event(
         }
         SipEvent::Request(request) if request.method == Method::Bye => {
             let ok = request.response(200, "OK").map(|r| r.build()).unwrap_or_default();
-            let _ = handle.respond(request.transaction.clone(), ok);
+            let _ = handle.respond(request.transaction, ok);
             if let Some(call_id) = request.message().ok().map(|m| m.call_id().to_owned())
                 && let Some(call) = calls.remove(&call_id)
             {
@@ -206,9 +213,14 @@ async fn on_invite(
     news: &mpsc::UnboundedSender<(String, StreamNews)>,
     request: &IncomingRequest,
 ) -> Vec<u8> {
-    let Ok(message) = request.message() else { return Vec::new() };
+    let Ok(message) = request.message() else {
+        return Vec::new();
+    };
     let reply = |status: u16, reason: &str| request.response(status, reason).map(|r| r.build()).unwrap_or_default();
-    let content_type = message.header_str("Content-Type").map(|v| v.to_string()).unwrap_or_default();
+    let content_type = message
+        .header_str("Content-Type")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     let offer = match siprec::parse_offer(&content_type, message.body()) {
         Ok(offer) => offer,
         Err(err) => {
@@ -220,7 +232,10 @@ async fn on_invite(
             tracing::info!(code = err.code(), "INVITE refused: not a usable SIPREC offer");
             return request
                 .response(status, "Not a SIPREC offer")
-                .map(|r| r.header("Warning", &format!("399 callvault \"{}\"", err.code())).build())
+                .map(|r| {
+                    r.header("Warning", &format!("399 callvault \"{}\"", err.code()))
+                        .build()
+                })
                 .unwrap_or_default();
         }
     };
@@ -236,9 +251,13 @@ async fn on_invite(
         agent_patterns: tenant.agent_patterns.clone(),
         country: tenant.country.clone(),
     };
-    let transfer = [("History-Info", "History-Info"), ("Diversion", "Diversion"), ("Referred-By", "Referred-By")]
-        .into_iter()
-        .find_map(|(name, label)| header(&message, name).map(|v| (label, v)));
+    let transfer = [
+        ("History-Info", "History-Info"),
+        ("Diversion", "Diversion"),
+        ("Referred-By", "Referred-By"),
+    ]
+    .into_iter()
+    .find_map(|(name, label)| header(&message, name).map(|v| (label, v)));
     let headers = CallHeaders {
         recording_notice: header(&message, "Recording-Notice"),
         recording_consent: header(&message, "Recording-Consent"),
@@ -246,12 +265,21 @@ async fn on_invite(
     };
     let plan = plan_call(&offer, &headers, &side);
     let now: DateTime<Utc> = Utc::now();
-    let decision =
-        service.decide_capture(&tenant_name, plan.direction, plan.signals.notice_played, plan.signals.consent, now).await;
+    let decision = service
+        .decide_capture(
+            &tenant_name,
+            plan.direction,
+            plan.signals.notice_played,
+            plan.signals.consent,
+            now,
+        )
+        .await;
     let decision = match decision {
         Ok(decision) => decision,
         Err(err) if err.kind == ErrorKind::Refused || err.kind == ErrorKind::NotFound => {
-            let _ = service.not_recorded(Some(&tenant_name), &err.code, err.rule.as_deref(), now).await;
+            let _ = service
+                .not_recorded(Some(&tenant_name), &err.code, err.rule.as_deref(), now)
+                .await;
             return match settings.refused_calls {
                 RefusedCalls::Refuse => reply(403, "Not recorded by policy"),
                 RefusedCalls::AnswerAndDiscard => answer_discard(request, &offer, settings, local),
@@ -276,7 +304,10 @@ async fn on_invite(
             None => return reply(503, "No media ports"),
         }
     }
-    let ports: Vec<u16> = sockets.iter().map(|s| s.local_addr().map(|a| a.port()).unwrap_or(0)).collect();
+    let ports: Vec<u16> = sockets
+        .iter()
+        .map(|s| s.local_addr().map(|a| a.port()).unwrap_or(0))
+        .collect();
     let params = AnswerParams {
         local_ip: settings.media_address,
         ports,
@@ -296,7 +327,9 @@ async fn on_invite(
     let mut live_streams = Vec::new();
     let mut customer_streams = Vec::new();
     for ((stream, socket), (label, owner)) in negotiated.iter().zip(sockets).zip(&plan.stream_owner) {
-        let StreamOutcome::Receiving(receiving) = &stream.outcome else { continue };
+        let StreamOutcome::Receiving(receiving) = &stream.outcome else {
+            continue;
+        };
         let codec = match receiving.codec.kind {
             CodecKind::Pcmu => AudioCodec::Pcmu,
             CodecKind::Pcma => AudioCodec::Pcma,
@@ -446,7 +479,9 @@ fn answer_discard(
 }
 
 fn reinvite_answer(calls: &mut HashMap<String, Call>, request: &IncomingRequest) -> Vec<u8> {
-    let Ok(message) = request.message() else { return Vec::new() };
+    let Ok(message) = request.message() else {
+        return Vec::new();
+    };
     let reply = |status: u16, reason: &str| request.response(status, reason).map(|r| r.build()).unwrap_or_default();
     if calls.get(message.call_id()).is_none() {
         return reply(481, "Call/Transaction Does Not Exist");
@@ -457,12 +492,18 @@ fn reinvite_answer(calls: &mut HashMap<String, Call>, request: &IncomingRequest)
 
 /// A digit or other news from a stream.
 async fn on_news(service: &Service, call: &mut Call, news: StreamNews) {
-    let StreamNews::Digit { stream, digit, at_ms, source } = news;
+    let StreamNews::Digit {
+        stream,
+        digit,
+        at_ms,
+        source,
+    } = news;
     if !call.customer_streams.contains(&stream) {
         return;
     }
     let before = call.gate.clone();
-    call.gate.customer_digit(&call.decision.policy.consent, digit, at_ms, source);
+    call.gate
+        .customer_digit(&call.decision.policy.consent, digit, at_ms, source);
     if before != call.gate {
         apply_gate(service, call).await;
     }
@@ -471,7 +512,14 @@ async fn on_news(service: &Service, call: &mut Call, news: StreamNews) {
 /// Acts on the gate: when it opens, the live recording begins (row + key) and every
 /// stream gets its spool writer.
 async fn apply_gate(service: &Service, call: &mut Call) {
-    let Gate::Open { since_ms, digit, source } = call.gate.clone() else { return };
+    let Gate::Open {
+        since_ms,
+        digit,
+        source,
+    } = call.gate.clone()
+    else {
+        return;
+    };
     if call.writer.is_some() {
         return;
     }
@@ -496,7 +544,7 @@ async fn apply_gate(service: &Service, call: &mut Call) {
             for (i, stream) in call.streams.iter().enumerate() {
                 match writer.spool(i as i64) {
                     Ok(spool) => {
-                        let _ = stream.commands.send(StreamCommand::Writer(spool));
+                        let _ = stream.commands.send(StreamCommand::Writer(Box::new(spool)));
                     }
                     Err(err) => tracing::error!("cannot open spool: {err}"),
                 }
@@ -524,7 +572,9 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
             Gate::Pending { .. } => "consent-missing",
             Gate::Open { .. } => "not-started",
         };
-        let _ = service.not_recorded(Some(&call.tenant), code, Some("consent.mechanism"), now).await;
+        let _ = service
+            .not_recorded(Some(&call.tenant), code, Some("consent.mechanism"), now)
+            .await;
         tracing::info!(why, code, "call ended without a recording");
         return;
     };
@@ -539,7 +589,10 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
     }
     let duration_ms = call.answered.elapsed().as_millis() as i64;
     let ended_at = call.live.answered_at + chrono::TimeDelta::milliseconds(duration_ms);
-    if let Err(err) = service.seal_capture(writer, &call.tenant, ended_at, duration_ms, now).await {
+    if let Err(err) = service
+        .seal_capture(writer, &call.tenant, ended_at, duration_ms, now)
+        .await
+    {
         tracing::error!(code = %err.code, "cannot seal: {}", err.message);
     }
 }

@@ -22,7 +22,9 @@ pub struct SharedGate {
 
 impl SharedGate {
     pub fn new() -> Self {
-        SharedGate { open_since_ms: AtomicU64::new(u64::MAX) }
+        SharedGate {
+            open_since_ms: AtomicU64::new(u64::MAX),
+        }
     }
 
     pub fn open(&self, since_ms: u64) {
@@ -43,13 +45,18 @@ impl Default for SharedGate {
 /// What a stream task tells the call's controller.
 #[derive(Debug)]
 pub enum StreamNews {
-    Digit { stream: usize, digit: char, at_ms: u64, source: DigitSource },
+    Digit {
+        stream: usize,
+        digit: char,
+        at_ms: u64,
+        source: DigitSource,
+    },
 }
 
 /// Commands for a stream task.
 pub enum StreamCommand {
     /// Audio may now be written through this writer.
-    Writer(vault::SpoolWriter),
+    Writer(Box<vault::SpoolWriter>),
     /// The call ended: flush and return.
     Stop,
 }
@@ -131,7 +138,7 @@ impl StreamTask {
                     self.take_frames(&receiver, &batch, &mut chunk, &mut writer, inband_wanted.then_some((&mut inband, &mut inband_digits)));
                 }
                 command = self.commands.recv() => match command {
-                    Some(StreamCommand::Writer(w)) => writer = Some(w),
+                    Some(StreamCommand::Writer(w)) => writer = Some(*w),
                     Some(StreamCommand::Stop) | None => break,
                 }
             }
@@ -153,7 +160,12 @@ impl StreamTask {
             tracing::error!(stream = self.index, "spool append failed: {err}");
         }
         let stats = receiver.stats();
-        StreamResult { writer, packets, lost: stats.lost, foreign_source_dropped: foreign }
+        StreamResult {
+            writer,
+            packets,
+            lost: stats.lost,
+            foreign_source_dropped: foreign,
+        }
     }
 
     /// Keeps the frames the gate allows; while it is closed, only feeds in-band detection.
