@@ -153,10 +153,13 @@ fn read_config(file: &Path) -> anyhow::Result<RawConfig> {
 fn sip_settings(raw: RawSip) -> anyhow::Result<recorder::server::RecorderSettings> {
     use recorder::server::{RecorderSettings, RefusedCalls};
     let listen = raw.listen.unwrap_or_else(|| "0.0.0.0:5060".to_owned());
-    let listen = listen.parse().with_context(|| format!("sip.listen: {listen:?} is not an address such as 0.0.0.0:5060"))?;
+    let listen = listen
+        .parse()
+        .with_context(|| format!("sip.listen: {listen:?} is not an address such as 0.0.0.0:5060"))?;
     let media = raw.media_address.unwrap_or_else(|| "127.0.0.1".to_owned());
-    let media_address =
-        media.parse().with_context(|| format!("sip.media_address: {media:?} is not an IP address"))?;
+    let media_address = media
+        .parse()
+        .with_context(|| format!("sip.media_address: {media:?} is not an IP address"))?;
     let low = raw.rtp_port_min.unwrap_or(30000);
     let high = raw.rtp_port_max.unwrap_or(39999);
     if low == 0 || high < low {

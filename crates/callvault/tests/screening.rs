@@ -302,7 +302,13 @@ impl Env {
         let child = Command::new(BIN)
             .current_dir(self.dir.path())
             .args(["--data", data.to_str().unwrap(), "--keys", keys.to_str().unwrap()])
-            .args(["serve", "--http-listen", &format!("127.0.0.1:{port}"), "--sip-listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--http-listen",
+                &format!("127.0.0.1:{port}"),
+                "--sip-listen",
+                "127.0.0.1:0",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

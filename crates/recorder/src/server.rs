@@ -53,6 +53,10 @@ struct Call {
     writer: Option<vault::RecordingWriter>,
     customer_streams: Vec<usize>,
     rtcp: Option<UdpSocket>,
+    /// The ports answered, per offered m-line (0 for a rejected one), and the RTCP port.
+    ports: Vec<u16>,
+    rtcp_port: u16,
+    media_address: IpAddr,
 }
 
 struct RunningStream {
@@ -60,6 +64,7 @@ struct RunningStream {
     task: JoinHandle<StreamResult>,
     last_packet_ms: Arc<AtomicU64>,
     paused: bool,
+    paused_flag: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Runs the recorder until `shutdown` completes.
@@ -316,6 +321,7 @@ async fn on_invite(
         session_version: 1,
         codecs: vec![CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722, CodecKind::Opus],
     };
+    let answered_ports = params.ports.clone();
     let (answer, negotiated) = siprec::build_answer(&offer.sdp, &params);
 
     let call_id = message.call_id().to_owned();
@@ -359,7 +365,9 @@ async fn on_invite(
             }
         });
         let last_packet_ms = Arc::new(AtomicU64::new(0));
+        let paused_flag = Arc::new(std::sync::atomic::AtomicBool::new(receiving.paused));
         let task = StreamTask {
+            paused: paused_flag.clone(),
             index,
             socket,
             codec,
@@ -377,6 +385,7 @@ async fn on_invite(
             task: tokio::spawn(task.run()),
             last_packet_ms,
             paused: receiving.paused,
+            paused_flag,
         });
     }
     let live = LiveCall {
@@ -384,6 +393,7 @@ async fn on_invite(
         parties: live_parties(&plan),
         streams: live_streams,
         answered_at: now,
+        started_at: now,
         notes: plan.notes.clone(),
     };
     let mut call = Call {
@@ -398,6 +408,9 @@ async fn on_invite(
         writer: None,
         customer_streams,
         rtcp: Some(rtcp),
+        ports: answered_ports,
+        rtcp_port,
+        media_address: settings.media_address,
     };
     apply_gate(service, &mut call).await;
     calls.insert(call_id, call);
@@ -483,11 +496,70 @@ fn reinvite_answer(calls: &mut HashMap<String, Call>, request: &IncomingRequest)
         return Vec::new();
     };
     let reply = |status: u16, reason: &str| request.response(status, reason).map(|r| r.build()).unwrap_or_default();
-    if calls.get(message.call_id()).is_none() {
+    let Some(call) = calls.get_mut(message.call_id()) else {
         return reply(481, "Call/Transaction Does Not Exist");
+    };
+    let content_type = message
+        .header_str("Content-Type")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    // A re-INVITE carries a SIPREC offer again, or plain SDP.
+    let (sdp, metadata) = match siprec::parse_offer(&content_type, message.body()) {
+        Ok(offer) => (offer.sdp, offer.metadata.ok()),
+        Err(_) => match siprec::parse_sdp(message.body()) {
+            Ok(sdp) => (sdp, None),
+            Err(_) => return reply(488, "Not Acceptable Here"),
+        },
+    };
+    if sdp.media.len() != call.ports.len() {
+        return reply(488, "Not Acceptable Here");
     }
-    // Pause/resume and metadata updates on re-INVITE are not handled yet.
-    reply(488, "Not Acceptable Here")
+    let params = AnswerParams {
+        local_ip: call.media_address,
+        ports: call.ports.clone(),
+        rtcp_port: call.rtcp_port,
+        session_id: call.live.answered_at.timestamp() as u64,
+        session_version: 2,
+        codecs: vec![CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722, CodecKind::Opus],
+    };
+    let (answer, negotiated) = siprec::build_answer(&sdp, &params);
+    let now_ms = call.answered.elapsed().as_millis();
+    let receiving: Vec<&siprec::ReceivingStream> = negotiated
+        .iter()
+        .filter_map(|n| match &n.outcome {
+            StreamOutcome::Receiving(r) => Some(r),
+            StreamOutcome::Rejected(_) => None,
+        })
+        .collect();
+    for (stream, negotiated) in call.streams.iter_mut().zip(receiving) {
+        if stream.paused != negotiated.paused {
+            stream.paused = negotiated.paused;
+            stream.paused_flag.store(negotiated.paused, Ordering::SeqCst);
+            // The pause itself is recorded (`a=inactive`); the inactivity timeout skips it.
+            let what = if negotiated.paused { "paused" } else { "resumed" };
+            call.live.notes.push(format!("{what} at {now_ms} ms"));
+        }
+    }
+    if let Some(update) = metadata {
+        let known: Vec<String> = call.live.parties.iter().flat_map(|p| p.aors.clone()).collect();
+        for participant in &update.participants {
+            if !participant.aors.iter().any(|a| known.contains(a)) {
+                call.live
+                    .notes
+                    .push(format!("participant joined mid-call at {now_ms} ms"));
+                call.live.parties.push(LiveParty {
+                    role: "other".into(),
+                    aors: participant.aors.clone(),
+                    name: participant.name.clone(),
+                    joined_mid_call: true,
+                });
+            }
+        }
+    }
+    request
+        .response(200, "OK")
+        .map(|r| r.body("application/sdp", answer.into_bytes()).build())
+        .unwrap_or_default()
 }
 
 /// A digit or other news from a stream.
@@ -539,6 +611,7 @@ async fn apply_gate(service: &Service, call: &mut Call) {
         "prompt_version": call.decision.policy.policy.version,
     });
     let now = Utc::now();
+    call.live.started_at = call.live.answered_at + chrono::TimeDelta::milliseconds(since_ms as i64);
     match service.begin_capture(&call.decision, &call.live, consent, now).await {
         Ok(writer) => {
             for (i, stream) in call.streams.iter().enumerate() {
@@ -566,6 +639,16 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
     }
     drop(call.rtcp.take());
     let now = Utc::now();
+    if why == "cancel" {
+        // A call cancelled before it was answered keeps nothing.
+        if let Some(writer) = call.writer.take()
+            && let Err(err) = writer.abort().await
+        {
+            tracing::error!("cannot discard a cancelled call: {err}");
+        }
+        let _ = service.not_recorded(Some(&call.tenant), "cancelled", None, now).await;
+        return;
+    }
     let Some(mut writer) = call.writer.take() else {
         let code = match &call.gate {
             Gate::Closed { code, .. } => *code,
@@ -578,8 +661,17 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
         tracing::info!(why, code, "call ended without a recording");
         return;
     };
+    for note in &call.live.notes {
+        writer.add_note(note.clone());
+    }
     for (i, result) in results.into_iter().enumerate() {
         let Some(result) = result else { continue };
+        if result.foreign_source_dropped > 0 {
+            writer.add_note(format!(
+                "stream {i}: {} packets from a source other than the latched one dropped",
+                result.foreign_source_dropped
+            ));
+        }
         let _ = writer.set_packets_lost(i as i64, result.lost as i64);
         if let Some(spool) = result.writer
             && let Err(err) = writer.put_spooled(i as i64, spool).await
@@ -587,8 +679,9 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
             tracing::error!("cannot store stream {i}: {err}");
         }
     }
-    let duration_ms = call.answered.elapsed().as_millis() as i64;
-    let ended_at = call.live.answered_at + chrono::TimeDelta::milliseconds(duration_ms);
+    let since_answer_ms = call.answered.elapsed().as_millis() as i64;
+    let ended_at = call.live.answered_at + chrono::TimeDelta::milliseconds(since_answer_ms);
+    let duration_ms = (ended_at - call.live.started_at).num_milliseconds().max(0);
     if let Err(err) = service
         .seal_capture(writer, &call.tenant, ended_at, duration_ms, now)
         .await

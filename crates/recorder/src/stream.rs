@@ -67,6 +67,8 @@ pub struct StreamResult {
     pub packets: u64,
     pub lost: u64,
     pub foreign_source_dropped: u64,
+    /// Packets that arrived while the stream was paused (not stored).
+    pub paused_dropped: u64,
 }
 
 /// The parameters of one stream task.
@@ -82,6 +84,8 @@ pub struct StreamTask {
     pub gate: Arc<SharedGate>,
     /// Milliseconds since answer of the last packet (for the inactivity timeout).
     pub last_packet_ms: Arc<AtomicU64>,
+    /// The stream is paused (`a=inactive`): packets are counted and dropped.
+    pub paused: Arc<std::sync::atomic::AtomicBool>,
     pub news: mpsc::UnboundedSender<StreamNews>,
     pub commands: mpsc::UnboundedReceiver<StreamCommand>,
 }
@@ -106,6 +110,7 @@ impl StreamTask {
         let mut latched: Option<SocketAddr> = None;
         let mut foreign = 0u64;
         let mut packets = 0u64;
+        let mut paused_dropped = 0u64;
         let mut buf = vec![0u8; 2048];
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
         let inband_wanted = self.customer && self.codec.rtp_clock_rate() == 8000;
@@ -120,6 +125,10 @@ impl StreamTask {
                     }
                     let now_ms = self.answered.elapsed().as_millis() as u64;
                     self.last_packet_ms.store(now_ms, Ordering::Relaxed);
+                    if self.paused.load(Ordering::Relaxed) {
+                        paused_dropped += 1;
+                        continue;
+                    }
                     let Ok(packet) = RtpPacket::parse(&buf[..len]) else { continue };
                     packets += 1;
                     if Some(packet.payload_type) == self.telephone_event_pt
@@ -165,6 +174,7 @@ impl StreamTask {
             packets,
             lost: stats.lost,
             foreign_source_dropped: foreign,
+            paused_dropped,
         }
     }
 

@@ -55,6 +55,8 @@ pub struct LiveCall {
     pub streams: Vec<LiveStream>,
     /// The recorder's own answer time: retention counts from here (ALL-RETENTION).
     pub answered_at: DateTime<Utc>,
+    /// When storing began: the answer, or the consent under an opt-in policy.
+    pub started_at: DateTime<Utc>,
     pub notes: Vec<String>,
 }
 
@@ -70,22 +72,35 @@ impl Service {
         client_consent: Option<(bool, Option<char>)>,
         answered_at: DateTime<Utc>,
     ) -> Result<CaptureDecision, ServiceError> {
-        let tenant = self.vault.catalog().tenant(tenant_name).await.map_err(|err| match err {
-            vault::VaultError::NotFound(_) => {
-                ServiceError::new(ErrorKind::NotFound, "tenant-unknown", format!("no tenant named {tenant_name:?}"))
-            }
-            other => other.into(),
-        })?;
+        let tenant = self
+            .vault
+            .catalog()
+            .tenant(tenant_name)
+            .await
+            .map_err(|err| match err {
+                vault::VaultError::NotFound(_) => ServiceError::new(
+                    ErrorKind::NotFound,
+                    "tenant-unknown",
+                    format!("no tenant named {tenant_name:?}"),
+                ),
+                other => other.into(),
+            })?;
         let (policy, version) = self.active_policy(tenant_name).await?;
         self.check_residency(&policy)?;
         let purposes: Vec<String> = policy.purposes.iter().map(|p| p.id.clone()).collect();
         // The DTMF prompt is answered during the call: for this decision, assume the
         // caller will accept; the recorder's gate holds audio back until they do.
         let answer = match (policy.consent.mechanism, client_consent) {
-            (_, Some((granted, digit))) => Some(ConsentAnswer { granted, digit, at: answered_at }),
-            (ConsentMechanism::DtmfOptIn, None) => {
-                Some(ConsentAnswer { granted: true, digit: policy.consent.accept_digit, at: answered_at })
-            }
+            (_, Some((granted, digit))) => Some(ConsentAnswer {
+                granted,
+                digit,
+                at: answered_at,
+            }),
+            (ConsentMechanism::DtmfOptIn, None) => Some(ConsentAnswer {
+                granted: true,
+                digit: policy.consent.accept_digit,
+                at: answered_at,
+            }),
             _ => None,
         };
         let evidence = ConsentEvidence { notice_played, answer };
@@ -93,10 +108,17 @@ impl Service {
         let decision = policy::decide_recording(
             &policy,
             &settings,
-            &CallFacts { direction, purposes: &purposes, consent: &evidence, answered_at },
+            &CallFacts {
+                direction,
+                purposes: &purposes,
+                consent: &evidence,
+                answered_at,
+            },
         )?;
-        let legal_basis =
-            serde_json::to_value(decision.legal_basis).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let legal_basis = serde_json::to_value(decision.legal_basis)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         Ok(CaptureDecision {
             tenant,
             policy,
@@ -121,11 +143,19 @@ impl Service {
         let country = tenant.country.as_deref();
         let number_of = |p: &LiveParty| {
             p.aors.iter().find_map(|aor| {
-                let user = aor.trim_start_matches('<').split(['@', ';', '>']).next().unwrap_or_default();
-                let user = user.trim_start_matches("sips:").trim_start_matches("sip:").trim_start_matches("tel:");
-                (user.chars().filter(char::is_ascii_digit).count() >= 5 && !user.chars().any(|c| c.is_ascii_alphabetic()))
-                    .then(|| normalize_e164(user, country).ok())
-                    .flatten()
+                let user = aor
+                    .trim_start_matches('<')
+                    .split(['@', ';', '>'])
+                    .next()
+                    .unwrap_or_default();
+                let user = user
+                    .trim_start_matches("sips:")
+                    .trim_start_matches("sip:")
+                    .trim_start_matches("tel:");
+                (user.chars().filter(char::is_ascii_digit).count() >= 5
+                    && !user.chars().any(|c| c.is_ascii_alphabetic()))
+                .then(|| normalize_e164(user, country).ok())
+                .flatten()
             })
         };
         let shown = |e164: &str| match policy.catalog.customer_number {
@@ -147,11 +177,19 @@ impl Service {
             .enumerate()
             .map(|(i, p)| {
                 let is_customer = p.role == "customer";
-                let name_field = if is_customer { CatalogField::CustomerName } else { CatalogField::AgentName };
+                let name_field = if is_customer {
+                    CatalogField::CustomerName
+                } else {
+                    CatalogField::AgentName
+                };
                 let number = number_of(p);
                 ParticipantRecord {
                     idx: i as i64,
-                    role: if p.joined_mid_call { format!("{} (joined mid-call)", p.role) } else { p.role.clone() },
+                    role: if p.joined_mid_call {
+                        format!("{} (joined mid-call)", p.role)
+                    } else {
+                        p.role.clone()
+                    },
                     name: p.name.clone().filter(|_| policy.keeps(name_field)),
                     number: number
                         .as_deref()
@@ -184,14 +222,21 @@ impl Service {
             policy_version: decision.policy_version,
             state: RecordingState::Writing,
             source: RecordingSource::Capture,
-            direction: call.direction.map(policy::direction_word).unwrap_or("unknown").to_owned(),
-            started_at: call.answered_at,
+            direction: call
+                .direction
+                .map(policy::direction_word)
+                .unwrap_or("unknown")
+                .to_owned(),
+            started_at: call.started_at,
             ended_at: None,
             duration_ms: None,
             service_number: service
                 .and_then(number_of)
                 .filter(|_| policy.keeps(CatalogField::ServiceNumber)),
-            customer_number: customer_number.as_deref().filter(|_| policy.keeps(CatalogField::CustomerNumber)).map(shown),
+            customer_number: customer_number
+                .as_deref()
+                .filter(|_| policy.keeps(CatalogField::CustomerNumber))
+                .map(shown),
             customer_number_hash: customer_number.as_deref().map(|n| hasher.hash(n)),
             customer_name: None,
             agent: agent
@@ -205,7 +250,14 @@ impl Service {
             created_at: now,
             sealed_at: None,
         };
-        let writer = self.vault.begin(RecordingEntry { recording, participants, streams }).await?;
+        let writer = self
+            .vault
+            .begin(RecordingEntry {
+                recording,
+                participants,
+                streams,
+            })
+            .await?;
         Ok(writer)
     }
 

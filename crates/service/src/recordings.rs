@@ -169,8 +169,8 @@ impl Service {
         let rows = self.vault.catalog().list(&filter).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let streams = self.vault.catalog().streams_of(r.id).await?;
-            out.push(summary(r, &streams, &[]));
+            let entry = self.vault.catalog().entry(r.id).await?;
+            out.push(summary(r, &entry.streams, &entry.participants));
         }
         Ok(out)
     }

@@ -4,9 +4,14 @@
 use std::time::Instant;
 
 fn main() {
-    let audio: Vec<u8> = (0..64 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let audio: Vec<u8> = (0..64 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let key = vault::SecretKey::random();
-    let binding = vault::StreamBinding { recording_id: uuid::Uuid::from_u128(1), stream_index: 0 };
+    let binding = vault::StreamBinding {
+        recording_id: uuid::Uuid::from_u128(1),
+        stream_index: 0,
+    };
     let sealer = vault::ChunkSealer::new(&key, binding);
     let mut out = Vec::with_capacity(audio.len() + (1 << 20));
     for round in 0..3 {

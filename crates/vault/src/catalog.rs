@@ -260,16 +260,19 @@ impl Catalog {
         ended_at: Option<DateTime<Utc>>,
         duration_ms: Option<i64>,
         streams: &[StreamRecord],
+        notes: Option<&[String]>,
         sealed_at: DateTime<Utc>,
     ) -> Result<(), VaultError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE recordings SET state = ?, ended_at = COALESCE(?, ended_at), duration_ms = COALESCE(?, duration_ms), sealed_at = ?
+            "UPDATE recordings SET state = ?, ended_at = COALESCE(?, ended_at), duration_ms = COALESCE(?, duration_ms),
+                notes = COALESCE(?, notes), sealed_at = ?
              WHERE id = ? AND state = 'writing'",
         )
         .bind(state.as_str())
         .bind(ended_at.map(ts))
         .bind(duration_ms)
+        .bind(notes.map(to_json))
         .bind(ts(sealed_at))
         .bind(id.to_string())
         .execute(&mut *tx)

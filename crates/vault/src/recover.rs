@@ -84,6 +84,7 @@ impl Vault {
                     recording.ended_at,
                     recording.duration_ms,
                     &streams,
+                    None,
                     now,
                 )
                 .await?;

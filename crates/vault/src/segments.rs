@@ -101,12 +101,11 @@ impl SegmentSpool {
             ..Default::default()
         }));
         let (sender, receiver) = sync_channel(8192);
-        let file = open_segment(dir, next)?;
         let thread_index = index.clone();
         let thread_dir = dir.to_owned();
         std::thread::Builder::new()
             .name("spool-writer".into())
-            .spawn(move || writer_loop(&thread_dir, file, next, receiver, &thread_index, settings))?;
+            .spawn(move || writer_loop(&thread_dir, next, receiver, &thread_index, settings))?;
         Ok(SegmentSpool {
             dir: dir.to_owned(),
             sender,
@@ -180,16 +179,18 @@ fn open_segment(dir: &Path, n: u64) -> Result<BufWriter<File>, VaultError> {
 
 fn writer_loop(
     dir: &Path,
-    mut file: BufWriter<File>,
     mut segment: u64,
     receiver: Receiver<Command>,
     index: &Mutex<Index>,
     settings: SpoolSettings,
 ) {
-    let mut offset = file.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
+    // The segment file is created with the first record, not before.
+    let mut file: Option<BufWriter<File>> = None;
+    let mut offset = 0u64;
     let mut dirty = false;
     let mut last_commit = Instant::now();
-    let commit = |file: &mut BufWriter<File>| -> Result<(), String> {
+    let commit = |file: &mut Option<BufWriter<File>>| -> Result<(), String> {
+        let Some(file) = file.as_mut() else { return Ok(()) };
         file.flush().map_err(|e| e.to_string())?;
         file.get_ref().sync_data().map_err(|e| e.to_string())
     };
@@ -205,7 +206,17 @@ fn writer_loop(
         };
         match command {
             Some(Command::Append { binding, record }) => {
-                if let Err(e) = file.write_all(&record) {
+                if file.is_none() {
+                    match open_segment(dir, segment) {
+                        Ok(opened) => file = Some(opened),
+                        Err(e) => {
+                            lock(index).failed = Some(e.to_string());
+                            continue;
+                        }
+                    }
+                }
+                let Some(writer) = file.as_mut() else { continue };
+                if let Err(e) = writer.write_all(&record) {
                     lock(index).failed = Some(e.to_string());
                     continue;
                 }
@@ -223,10 +234,7 @@ fn writer_loop(
                 if offset >= settings.segment_bytes {
                     let result = commit(&mut file);
                     segment += 1;
-                    match open_segment(dir, segment) {
-                        Ok(next) => file = next,
-                        Err(e) => lock(index).failed = Some(e.to_string()),
-                    }
+                    file = None;
                     let mut idx = lock(index);
                     idx.current = segment;
                     if let Err(e) = result {
@@ -406,10 +414,9 @@ mod tests {
         spool.release(a);
         spool.release(b);
         spool.sync().unwrap();
-        assert_eq!(
-            existing_segments(dir.path()).unwrap().len(),
-            1,
-            "only the open segment is left"
+        assert!(
+            existing_segments(dir.path()).unwrap().len() <= 1,
+            "at most the open segment is left"
         );
     }
 

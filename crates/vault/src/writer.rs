@@ -130,6 +130,13 @@ impl RecordingWriter {
         Ok(())
     }
 
+    /// Adds a note to the recording (stored when it is sealed).
+    pub fn add_note(&mut self, note: String) {
+        if !self.entry.recording.notes.contains(&note) {
+            self.entry.recording.notes.push(note);
+        }
+    }
+
     /// Sets a stream's loss count before sealing.
     pub fn set_packets_lost(&mut self, idx: i64, lost: i64) -> Result<(), VaultError> {
         let pos = self.stream_position(idx)?;
@@ -159,6 +166,7 @@ impl RecordingWriter {
                 ended_at,
                 duration_ms,
                 &self.entry.streams,
+                Some(&self.entry.recording.notes),
                 now,
             )
             .await?;

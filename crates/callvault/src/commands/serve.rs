@@ -14,8 +14,9 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
             .with_context(|| format!("--http-listen: {listen:?} is not an address such as 127.0.0.1:8080"))?;
     }
     if let Some(listen) = args.sip_listen {
-        settings.sip.listen =
-            listen.parse().with_context(|| format!("--sip-listen: {listen:?} is not an address such as 0.0.0.0:5060"))?;
+        settings.sip.listen = listen
+            .parse()
+            .with_context(|| format!("--sip-listen: {listen:?} is not an address such as 0.0.0.0:5060"))?;
     }
     if let Some(tenant) = args.sip_default_tenant {
         settings.sip.default_tenant = Some(tenant);
@@ -81,10 +82,15 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     println!("callvault serving on http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
-    let recorder = tokio::spawn(recorder::server::run(service.clone(), settings.sip.clone(), bound_tx, async move {
-        let mut stop_rx = stop_rx;
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    }));
+    let recorder = tokio::spawn(recorder::server::run(
+        service.clone(),
+        settings.sip.clone(),
+        bound_tx,
+        async move {
+            let mut stop_rx = stop_rx;
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        },
+    ));
     let sip_address = bound_rx
         .await
         .context("the SIP recorder did not start")?

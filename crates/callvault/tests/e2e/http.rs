@@ -33,7 +33,13 @@ fn serve(env: &Env) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
         .current_dir(env.path())
-        .args(["serve", "--http-listen", &format!("127.0.0.1:{port}"), "--sip-listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--http-listen",
+            &format!("127.0.0.1:{port}"),
+            "--sip-listen",
+            "127.0.0.1:0",
+        ])
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

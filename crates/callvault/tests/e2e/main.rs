@@ -7,4 +7,5 @@ mod policies;
 mod purpose;
 mod quickstart;
 mod security;
+mod siprec;
 mod support;
