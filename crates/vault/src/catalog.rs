@@ -37,6 +37,18 @@ fn to_json(list: &[String]) -> String {
     serde_json::to_string(list).expect("strings serialise")
 }
 
+/// What sealing changes on a recording row.
+#[derive(Debug, Clone, Copy)]
+pub struct SealUpdate<'a> {
+    pub state: RecordingState,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub streams: &'a [StreamRecord],
+    /// Replaces the notes when given.
+    pub notes: Option<&'a [String]>,
+    pub sealed_at: DateTime<Utc>,
+}
+
 /// The catalog.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -253,16 +265,15 @@ impl Catalog {
     }
 
     /// Makes a written recording visible: its streams' seals and its end, in one transaction.
-    pub async fn mark_sealed(
-        &self,
-        id: Uuid,
-        state: RecordingState,
-        ended_at: Option<DateTime<Utc>>,
-        duration_ms: Option<i64>,
-        streams: &[StreamRecord],
-        notes: Option<&[String]>,
-        sealed_at: DateTime<Utc>,
-    ) -> Result<(), VaultError> {
+    pub async fn mark_sealed(&self, id: Uuid, seal: SealUpdate<'_>) -> Result<(), VaultError> {
+        let SealUpdate {
+            state,
+            ended_at,
+            duration_ms,
+            streams,
+            notes,
+            sealed_at,
+        } = seal;
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE recordings SET state = ?, ended_at = COALESCE(?, ended_at), duration_ms = COALESCE(?, duration_ms),

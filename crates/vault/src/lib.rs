@@ -23,7 +23,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use uuid::Uuid;
 
-pub use catalog::{Catalog, ts};
+pub use catalog::{Catalog, SealUpdate, ts};
 pub use crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding};
 pub use error::VaultError;
 pub use keys::KeyDirectory;

@@ -80,12 +80,14 @@ impl Vault {
             self.catalog()
                 .mark_sealed(
                     recording.id,
-                    RecordingState::Interrupted,
-                    recording.ended_at,
-                    recording.duration_ms,
-                    &streams,
-                    None,
-                    now,
+                    crate::catalog::SealUpdate {
+                        state: RecordingState::Interrupted,
+                        ended_at: recording.ended_at,
+                        duration_ms: recording.duration_ms,
+                        streams: &streams,
+                        notes: None,
+                        sealed_at: now,
+                    },
                 )
                 .await?;
             report.recovered.push(recording.id);

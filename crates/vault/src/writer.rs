@@ -162,12 +162,14 @@ impl RecordingWriter {
             .catalog()
             .mark_sealed(
                 id,
-                RecordingState::Sealed,
-                ended_at,
-                duration_ms,
-                &self.entry.streams,
-                Some(&self.entry.recording.notes),
-                now,
+                crate::catalog::SealUpdate {
+                    state: RecordingState::Sealed,
+                    ended_at,
+                    duration_ms,
+                    streams: &self.entry.streams,
+                    notes: Some(&self.entry.recording.notes),
+                    sealed_at: now,
+                },
             )
             .await?;
         Ok(id)
