@@ -366,7 +366,7 @@ fn siprec_cancel_before_answer_gets_487() {
         context(&server, &outcome.log)
     );
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(try_list(&env).unwrap_or_default(), Vec::<Value>::new());
+    assert_eq!(env.list(), Vec::<Value>::new(), "nothing stored");
     assert!(data_audio_files(&env).is_empty(), "{:?}", data_audio_files(&env));
 }
 
@@ -403,7 +403,7 @@ fn siprec_refuses_non_siprec_invite() {
         .to_owned();
     eprintln!("non-SIPREC INVITE answered: {status}");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(try_list(&env).unwrap_or_default(), Vec::<Value>::new());
+    assert_eq!(env.list(), Vec::<Value>::new(), "nothing stored");
 }
 
 /// Runs an Arlo-style consent call (`arlo_consent_press_{digit}.xml`): a tenant on
@@ -499,11 +499,43 @@ fn arlo_consent_dtmf_press_2_records_nothing() {
     let events = wait_not_recorded(&env, &server);
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["detail"]["code"], "consent-declined", "{}", events[0]);
-    assert_eq!(try_list(&env).unwrap_or_default(), Vec::<Value>::new());
+    assert_eq!(env.list(), Vec::<Value>::new(), "nothing stored");
     let files = data_audio_files(&env);
     assert!(files.values().all(|&size| size == 0) || files.is_empty(), "{files:?}");
     let payloads = [sent_payload(), prompt.iter().flat_map(|p| p.payload.clone()).collect()];
     let plain = relative(&env, &files_containing_payload(&env.data(), &payloads));
+    assert!(plain.is_empty(), "plaintext audio in {plain:?}");
+}
+
+/// ARLO-CONSENT-DTMF: no digit before the prompt's timeout: no audio is stored and the
+/// reason is audited. Arlo's policy with its 30 s timeout shortened to 3 s, and a call
+/// of 7 s of speech without any digit.
+#[test]
+fn arlo_consent_dtmf_timeout_records_nothing() {
+    if !sipp_available("arlo_consent_dtmf_timeout_records_nothing") {
+        return;
+    }
+    let env = Env::new(None);
+    let policy = std::fs::read_to_string(policy_file("arlo-europe")).unwrap();
+    assert!(policy.contains("timeout = \"30 seconds\""));
+    let policy = env.write(
+        "arlo-3s.toml",
+        policy
+            .replace("timeout = \"30 seconds\"", "timeout = \"3 seconds\"")
+            .as_bytes(),
+    );
+    env.ok(&["tenant", "create", "arlo", "--policy", &policy]);
+    env.ok(&["tenant", "set", "arlo", "--agent-pattern", "pbx.example.com"]);
+    let server = env.serve_sip("arlo", None);
+    let outcome = run_sipp(&env, "timeout", "siprec_call.xml", &server);
+    assert_sipp_ok(&outcome, &server);
+    let events = wait_not_recorded(&env, &server);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail"]["code"], "consent-timeout", "{}", events[0]);
+    assert_eq!(env.list(), Vec::<Value>::new(), "nothing stored");
+    let files = data_audio_files(&env);
+    assert!(files.values().all(|&size| size == 0), "{files:?}");
+    let plain = relative(&env, &files_containing_payload(&env.data(), &[sent_payload()]));
     assert!(plain.is_empty(), "plaintext audio in {plain:?}");
 }
 
@@ -521,7 +553,7 @@ fn arlo_short_call_not_recorded(scenario: &str, agents: bool) -> String {
     assert_sipp_ok(&outcome, &server);
     let events = wait_not_recorded(&env, &server);
     assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(try_list(&env).unwrap_or_default(), Vec::<Value>::new());
+    assert_eq!(env.list(), Vec::<Value>::new(), "nothing stored");
     assert!(data_audio_files(&env).is_empty(), "{:?}", data_audio_files(&env));
     events[0]["detail"]["code"].as_str().unwrap_or_default().to_owned()
 }
