@@ -35,6 +35,19 @@ pub struct RawSip {
     pub rtp_port_max: Option<u16>,
     pub inactivity_timeout_s: Option<u64>,
     pub refused_calls: Option<String>,
+    #[serde(default)]
+    pub routes: Vec<RawRoute>,
+}
+
+/// `[[sip.routes]]`: a rule that picks the tenant of a live call.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub tenant: String,
+    pub service_number: Option<String>,
+    pub client: Option<String>,
+    /// `"Name: value"`.
+    pub header: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -174,7 +187,37 @@ fn sip_settings(raw: RawSip) -> anyhow::Result<recorder::server::RecorderSetting
     if !(1..=3600).contains(&timeout) {
         bail!("sip.inactivity_timeout_s: must be between 1 and 3600");
     }
+    let mut routes = Vec::new();
+    for (i, route) in raw.routes.into_iter().enumerate() {
+        let header = match route.header {
+            Some(text) => match text.split_once(':') {
+                Some((name, value)) if !name.trim().is_empty() => {
+                    Some((name.trim().to_owned(), value.trim().to_owned()))
+                }
+                _ => bail!("sip.routes[{i}].header: {text:?} must be \"Name: value\""),
+            },
+            None => None,
+        };
+        if let Some(client) = &route.client {
+            let address = client.split('/').next().unwrap_or_default();
+            if address.parse::<std::net::IpAddr>().is_err() {
+                bail!("sip.routes[{i}].client: {client:?} must be an address or ADDR/PREFIX");
+            }
+        }
+        if let Some(number) = &route.service_number
+            && !number.starts_with('+')
+        {
+            bail!("sip.routes[{i}].service_number: {number:?} must be in E.164 form (+...)");
+        }
+        routes.push(recorder::routing::Route {
+            tenant: route.tenant,
+            service_number: route.service_number,
+            client: route.client,
+            header,
+        });
+    }
     Ok(RecorderSettings {
+        routes,
         listen,
         media_address,
         rtp_ports: (low, high),

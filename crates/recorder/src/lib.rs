@@ -4,5 +4,6 @@
 pub mod consent;
 pub mod parties;
 pub mod plan;
+pub mod routing;
 pub mod server;
 pub mod stream;

@@ -38,6 +38,8 @@ pub struct RecorderSettings {
     pub default_tenant: Option<String>,
     pub inactivity_timeout: Duration,
     pub refused_calls: RefusedCalls,
+    /// Tenant routing rules, tried in order before the tenants' own service numbers.
+    pub routes: Vec<crate::routing::Route>,
 }
 
 /// A call being recorded (or held back by its consent gate).
@@ -244,9 +246,46 @@ async fn on_invite(
                 .unwrap_or_default();
         }
     };
-    let Some(tenant_name) = settings.default_tenant.clone() else {
+    // Which tenant: routing rules, then the tenants' own service numbers, then the default.
+    let numbers: Vec<String> = offer
+        .metadata
+        .as_ref()
+        .map(|m| {
+            m.participants
+                .iter()
+                .flat_map(|p| p.aors.iter().filter_map(|a| crate::parties::aor_number(a, None)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all_headers: Vec<(String, String)> = message
+        .headers()
+        .iter()
+        .map(|h| (h.name.as_str().to_owned(), h.value.to_string()))
+        .collect();
+    let tenant_numbers: Vec<crate::routing::TenantNumbers> = service
+        .tenants()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| crate::routing::TenantNumbers {
+            tenant: t.name,
+            service_numbers: t.service_numbers,
+        })
+        .collect();
+    let facts = crate::routing::CallFacts {
+        client: Some(request.source.ip()),
+        numbers: &numbers,
+        headers: &all_headers,
+    };
+    let Some((tenant_name, routed_by)) = crate::routing::pick_tenant(
+        &settings.routes,
+        &tenant_numbers,
+        settings.default_tenant.as_deref(),
+        &facts,
+    ) else {
         return reply(480, "No tenant for this call");
     };
+    tracing::debug!(tenant = %tenant_name, routed_by, "call routed");
     let tenant = match service.tenant(&tenant_name).await {
         Ok(tenant) => tenant,
         Err(_) => return reply(480, "No tenant for this call"),
