@@ -11,6 +11,7 @@ pub mod dtmf;
 pub mod g711;
 pub mod inband;
 pub mod jitter;
+pub mod ogg_opus;
 pub mod rtcp;
 pub mod rtp;
 pub mod wav;

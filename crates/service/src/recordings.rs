@@ -17,6 +17,9 @@ pub enum ExportFormat {
     Wav,
     /// One participant per channel: customer left, agent right.
     WavStereo,
+    /// Ogg Opus (RFC 7845): mono for one stream, customer left and agent right for
+    /// two, a mono mix for more.
+    Ogg,
 }
 
 impl ExportFormat {
@@ -24,13 +27,10 @@ impl ExportFormat {
         match text {
             "wav" => Ok(ExportFormat::Wav),
             "wav-stereo" => Ok(ExportFormat::WavStereo),
-            "ogg" => Err(ServiceError::bad_input(
-                "format-unsupported",
-                "--format ogg: Ogg/Opus export is not available yet; use wav or wav-stereo",
-            )),
+            "ogg" => Ok(ExportFormat::Ogg),
             other => Err(ServiceError::bad_input(
                 "format-invalid",
-                format!("--format {other:?}: expected wav or wav-stereo"),
+                format!("--format {other:?}: expected wav, wav-stereo or ogg"),
             )),
         }
     }
@@ -296,6 +296,18 @@ impl Service {
         }
         let rate = u32::try_from(rate.unwrap_or(8000)).unwrap_or(8000);
         let out: Vec<Vec<i16>> = match req.format {
+            ExportFormat::Ogg => {
+                // Customer left, agent right for two streams, as wav-stereo.
+                if channels.len() == 2 && (channels[1].0 == "customer" || channels[0].0 == "agent") {
+                    channels.swap(0, 1);
+                }
+                let out = match channels.len() {
+                    1 | 2 => channels.into_iter().map(|(_, s)| s).collect(),
+                    _ => vec![mix(channels.iter().map(|(_, s)| s.as_slice()))],
+                };
+                return media::ogg_opus::write_ogg_opus(rate, &out)
+                    .map_err(|e| ServiceError::new(ErrorKind::Internal, e.code(), e.to_string()));
+            }
             ExportFormat::Wav if channels.len() == 1 => vec![channels.remove(0).1],
             ExportFormat::Wav => vec![mix(channels.iter().map(|(_, s)| s.as_slice()))],
             ExportFormat::WavStereo => {

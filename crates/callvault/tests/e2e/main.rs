@@ -2,6 +2,7 @@
 //! and a real HTTP client. One module per concern; tests are named after requirement IDs.
 
 mod bad_input;
+mod export;
 mod http;
 mod policies;
 mod purpose;
