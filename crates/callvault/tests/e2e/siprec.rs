@@ -638,3 +638,444 @@ fn siprec_reinvite_inactive_pauses_then_resumes() {
         "audio around the pause is stored: before {before:?}, after {after:?}: {rec}"
     );
 }
+
+// ---------------------------------------------------------------------------------
+// In-band consent on an Oracle/Acme offer, a metadata update that adds a participant,
+// and notice-based consent (Telephone Office).
+
+/// Audit events `recording.not-recorded`, waiting (up to 10 s) for at least `n`.
+fn wait_not_recorded_n(env: &Env, server: &SipServer, n: usize) -> Vec<Value> {
+    wait_for(Duration::from_secs(10), || {
+        let out = env.run(&["audit", "export"]);
+        let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["action"] == "recording.not-recorded")
+            .collect();
+        (events.len() >= n).then_some(events)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "fewer than {n} recording.not-recorded audit events; audit:\n{}\n{}",
+            String::from_utf8_lossy(&env.run(&["audit", "export"]).stdout),
+            context(server, "")
+        )
+    })
+}
+
+/// The ports of the m-lines of an SDP answer, in order.
+fn answer_ports(answer: &str) -> Vec<u16> {
+    answer
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("m=audio "))
+        .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .collect()
+}
+
+/// Runs a consent call (`scenario`, with `files` written into SIPp's working directory
+/// first) and, once it is answered and 1 s into the customer's audio (well before any
+/// digit), checks that nothing of the call is on disk: no spool or object file, and
+/// no plaintext of `before_consent` anywhere in the data directory.
+fn consent_call_checked(
+    env: &Env,
+    server: &SipServer,
+    name: &str,
+    scenario: &str,
+    files: &[(&str, Vec<u8>)],
+    before_consent: &[u8],
+) -> SippOutcome {
+    let before = data_audio_files(env);
+    let sipp = Sipp::prepare(env, name);
+    for (file, bytes) in files {
+        std::fs::write(sipp.dir.join(file), bytes).unwrap();
+    }
+    let mut sipp = sipp.start(scenario, server, &[]);
+    let answered = wait_for(Duration::from_secs(15), || {
+        sipp.messages().contains("SIP/2.0 200").then_some(())
+    });
+    assert!(
+        answered.is_some(),
+        "the call was not answered\n{}",
+        context(server, &sipp.logs())
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(sipp.running(), "SIPp ended before the digit\n{}", sipp.logs());
+    let during = data_audio_files(env);
+    let plain = files_containing_payload(&env.data(), &[before_consent.to_vec()]);
+    assert!(sipp.running(), "the check ran before the digit");
+    assert_eq!(
+        during, before,
+        "before the consent digit nothing of the call may be written to the spool or objects"
+    );
+    assert!(
+        plain.is_empty(),
+        "the customer's audio before consent is in {:?}",
+        relative(env, &plain)
+    );
+    sipp.wait()
+}
+
+/// The customer's stream of `arlo_acme_inband_press_1.xml` (µ-law, 20 ms packets):
+/// 2 s of the customer's audio while the prompt plays, 1 s of silence, the key 1 as
+/// in-band tones (697 Hz + 1209 Hz, 100 ms), 0.5 s of silence, then g711a.pcap's
+/// 7.08 s of speech transcoded to µ-law. The parts are as the recorder stores them
+/// (µ-law round trip).
+struct InbandStream {
+    packets: Vec<RtpCapture>,
+    prompt: Vec<i16>,
+    tone: Vec<i16>,
+    speech: Vec<i16>,
+    /// Where the tone and the speech start, in ms from the stream's first packet.
+    tone_at_ms: u64,
+    speech_at_ms: u64,
+}
+
+fn acme_inband_stream() -> InbandStream {
+    let prompt = samples(13, 2 * 8000);
+    // Each tone at -12 dBFS (the detector accepts down to -40 dBFS).
+    let tone = dtmf_tone(697.0, 1209.0, 100, 8000.0);
+    let (_, speech, _) = g711a();
+    let mut audio = prompt.clone();
+    audio.extend(std::iter::repeat_n(0i16, 8000));
+    let tone_at_ms = audio.len() as u64 / 8;
+    audio.extend(&tone);
+    audio.extend(std::iter::repeat_n(0i16, 4000));
+    let speech_at_ms = audio.len() as u64 / 8;
+    audio.extend(&speech);
+    InbandStream {
+        packets: ulaw_rtp_packets(&audio, 0x4143_4d45),
+        prompt: ulaw_round_trip(&prompt),
+        tone: ulaw_round_trip(&tone),
+        speech: ulaw_round_trip(&speech),
+        tone_at_ms,
+        speech_at_ms,
+    }
+}
+
+/// ARLO-CONSENT-DTMF with an Oracle/Acme SBC: its offer (the shape of
+/// shared/interop/siprec-offers/acme-siprec-offer.txt: pre-RFC metadata with
+/// `callingParty`, PCMU only, no telephone-event) gives the recorder no RFC 4733
+/// events, so the customer's 1 is heard as tones in the audio. The tenant's agent
+/// pattern names the called party (sip:1002@192.168.50.10); the callingParty
+/// (sip:9000@192.168.50.102) is then the customer and the call inbound. As with RFC
+/// 4733: nothing on disk before the digit, everything after it recorded, and the
+/// consent evidence says the digit was detected in-band.
+#[test]
+fn arlo_consent_in_band_digit_with_the_acme_offer() {
+    if !sipp_available("arlo_consent_in_band_digit_with_the_acme_offer") {
+        return;
+    }
+    let customer = acme_inband_stream();
+    let sent_ms = customer.speech.len() as i64 / 8;
+    // The generated audio holds exactly one key before the speech, a 1, for the
+    // recorder's own detector (so a failure below is the recorder's, not the test's).
+    let (heard, _) = g711_audio(&customer.packets);
+    let mut detector = media::InbandDetector::with_sample_rate(8000);
+    let mut digits = Vec::new();
+    detector.process(&heard[..customer.speech_at_ms as usize * 8], &mut digits);
+    detector.finish(&mut digits);
+    assert_eq!(
+        digits.iter().map(|d| d.digit.as_char()).collect::<String>(),
+        "1",
+        "{digits:?}"
+    );
+    let digit_end_ms = digits[0].end_ms(8000);
+
+    let env = Env::new(None);
+    env.create_tenant("arlo", "arlo-europe");
+    env.ok(&["tenant", "set", "arlo", "--agent-pattern", "sip:1002@192.168.50.10"]);
+    let server = env.serve_sip("arlo", None);
+    let prompt_payload: Vec<u8> = customer.packets[..100].iter().flat_map(|p| p.payload.clone()).collect();
+    let outcome = consent_call_checked(
+        &env,
+        &server,
+        "acme-inband",
+        "arlo_acme_inband_press_1.xml",
+        &[("customer.pcap", write_pcap_rtp(&customer.packets))],
+        &prompt_payload,
+    );
+    assert_sipp_ok(&outcome, &server);
+    let answer = answer_of(&outcome.messages);
+    for wanted in ["a=label:16777227", "a=label:16777228", "PCMU/8000", "a=recvonly"] {
+        assert!(answer.contains(wanted), "{wanted} in the answer:\n{answer}");
+    }
+    assert!(
+        !answer.contains("telephone-event"),
+        "nothing offered telephone-event:\n{answer}"
+    );
+
+    let list = wait_sealed(&env, &server, 1);
+    assert_eq!(list.len(), 1, "{list:?}");
+    let rec = &list[0];
+    eprintln!("recorded: {rec}");
+    assert_eq!(
+        rec["direction"], "inbound",
+        "Acme's callingParty is the customer: {rec}"
+    );
+    let customer_stream = stream(rec, "16777227");
+    assert_eq!(
+        (
+            customer_stream["participant"].as_str(),
+            customer_stream["codec"].as_str(),
+            stream(rec, "16777228")["participant"].as_str()
+        ),
+        (Some("customer"), Some("pcmu"), Some("agent")),
+        "label 16777227 is the customer's (PCMU), 16777228 the agent's: {rec}"
+    );
+    let consent = &rec["consent"];
+    assert_eq!(
+        (
+            consent["digit"].as_str(),
+            consent["detected_by"].as_str(),
+            consent["basis"].as_str()
+        ),
+        (Some("1"), Some("in-band"), Some("explicit")),
+        "consent evidence: {rec}"
+    );
+    // The gate opens where the tone ends (3.1 s into the customer's audio, which starts
+    // right after the answer).
+    let since = consent["ms_after_answer"].as_i64().unwrap_or(-1);
+    assert!(
+        (digit_end_ms as i64..=digit_end_ms as i64 + 1000).contains(&since),
+        "consent at {since} ms after the answer; the tone ends {digit_end_ms} ms into the audio: {rec}"
+    );
+
+    let id = rec["id"].as_str().unwrap();
+    let (_, channels) = export(&env, id, "quality", &["--stream", "16777227"], "customer.wav");
+    assert_contains_audio(&channels[0], &customer.speech, "the customer's speech after the digit");
+    let leaked = |audio: &[i16]| {
+        audio
+            .chunks(160)
+            .filter(|p| find_run(&channels[0], p).is_some())
+            .count()
+    };
+    assert_eq!(
+        (leaked(&customer.prompt), leaked(&customer.tone)),
+        (0, 0),
+        "packets of the audio before consent (prompt time, tone) are in the export"
+    );
+    let speech_payload: Vec<u8> = customer.speech.iter().map(|&s| media::ulaw_encode(s)).collect();
+    let plain = relative(
+        &env,
+        &files_containing_payload(&env.data(), &[speech_payload, prompt_payload]),
+    );
+    assert!(plain.is_empty(), "plaintext audio in {plain:?}");
+    // From the digit (3.1 s) to the BYE (10.8 s after the audio starts): 0.5 s of
+    // silence, then the 7.08 s of speech.
+    let duration = duration_ms(rec);
+    assert!(
+        (sent_ms - 100..=sent_ms + 500 + 600).contains(&duration),
+        "duration {duration} ms (export: {} ms of audio): the recording starts at the digit, \
+         0.5 s before {sent_ms} ms of speech: {rec}",
+        channels[0].len() / 8
+    );
+    // Everything after the digit is kept: the export starts with the 0.5 s of silence
+    // between the tone's end and the speech.
+    let speech_at = find_run(&channels[0], &customer.speech).unwrap_or_default() as i64 / 8;
+    let silence_ms = customer.speech_at_ms as i64 - (customer.tone_at_ms as i64 + 100);
+    eprintln!(
+        "export: {} ms, the speech {speech_at} ms into it; consent at {since} ms after the answer",
+        channels[0].len() / 8
+    );
+    assert!(
+        speech_at >= silence_ms - 60,
+        "the export has {speech_at} ms before the speech, the stream {silence_ms} ms between the \
+         tone's end and the speech: audio after the digit is missing"
+    );
+}
+
+/// A re-INVITE that carries the SIPREC offer again, its metadata (a complete
+/// snapshot) naming a third participant (sip:bob@consult.example, "Bob Consultant"):
+/// the streams go on on the same ports, the audio is whole, and the sealed recording
+/// says that a participant joined mid-call: a note "participant joined mid-call at N
+/// ms" (N about 2000) and the participant, with role "other (joined mid-call)", among
+/// the stored participants.
+#[test]
+fn siprec_metadata_update_adds_a_participant_mid_call() {
+    if !sipp_available("siprec_metadata_update_adds_a_participant_mid_call") {
+        return;
+    }
+    let (_, sent, sent_ms) = g711a();
+    let env = Env::new(Some("eu-eea"));
+    tenant_with_agents(&env, "posti", "posti");
+    let server = env.serve_sip("posti", None);
+    let outcome = run_sipp(&env, "add-participant", "siprec_reinvite_add_participant.xml", &server);
+    assert_sipp_ok(&outcome, &server);
+    let invites: Vec<String> = answers(&outcome.messages)
+        .into_iter()
+        .filter(|a| a.contains(" INVITE"))
+        .collect();
+    assert_eq!(invites.len(), 2, "{invites:?}");
+    assert_eq!(
+        answer_ports(&invites[1]),
+        answer_ports(&invites[0]),
+        "the update keeps the streams' ports: {invites:?}"
+    );
+    assert!(
+        !invites[1].contains("a=inactive"),
+        "the streams stay active: {}",
+        invites[1]
+    );
+
+    let list = wait_sealed(&env, &server, 1);
+    assert_eq!(list.len(), 1, "{list:?}");
+    let rec = &list[0];
+    let id = rec["id"].as_str().unwrap();
+    let duration = duration_ms(rec);
+    assert!(
+        (duration - sent_ms as i64).abs() <= 300,
+        "duration {duration} ms, sent {sent_ms} ms: {rec}"
+    );
+    let (_, channels) = export(&env, id, "verify-agreement", &["--stream", "1"], "label1.wav");
+    assert_contains_audio(&channels[0], &sent, "label 1 across the update");
+
+    let shown = env.json(&["recordings", "show", id, "--json"]);
+    eprintln!("show: {shown}");
+    let joined: Vec<i64> = shown["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("notes: {shown}"))
+        .iter()
+        .filter_map(|n| {
+            n.as_str()?
+                .strip_prefix("participant joined mid-call at ")?
+                .strip_suffix(" ms")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(joined.len(), 1, "one participant joined mid-call: {shown}");
+    assert!(
+        (1800..=4000).contains(&joined[0]),
+        "joined at {} ms; the update came 2 s after the answer: {shown}",
+        joined[0]
+    );
+    let participants: Vec<(String, Option<String>)> = shown["participants"]
+        .as_array()
+        .unwrap_or_else(|| panic!("participants: {shown}"))
+        .iter()
+        .map(|p| {
+            (
+                p["role"].as_str().unwrap_or_default().to_owned(),
+                p["name"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert!(
+        participants.iter().any(|(role, _)| role == "customer") && participants.iter().any(|(role, _)| role == "agent"),
+        "the customer and the agent are still there: {participants:?}"
+    );
+    assert!(
+        participants.contains(&("other (joined mid-call)".to_owned(), Some("Bob Consultant".to_owned()))),
+        "the participant added by the update is stored, as joined mid-call \
+         (Posti keeps names of participants other than the customer): {participants:?}"
+    );
+    assert_eq!(participants.len(), 3, "{participants:?}");
+}
+
+/// TO-OPTIONAL, TO-NOTICE, live: a tenant on Telephone Office's policy. While the
+/// tenant has not enabled recording, a call (notice played) stores nothing and the
+/// audit says `recording-not-enabled`. With recording on and a retention period, a
+/// call whose INVITE lacks `Recording-Notice: played` stores nothing
+/// (`notice-not-played`), and one with it is recorded, its consent implied by the
+/// notice.
+#[test]
+fn telephone_office_notice_header_required_live() {
+    if !sipp_available("telephone_office_notice_header_required_live") {
+        return;
+    }
+    let tenant = "office-customer";
+    let env = Env::new(None);
+    tenant_with_agents(&env, tenant, "telephone-office");
+    let server = env.serve_sip(tenant, None);
+    let assert_nothing_stored = |what: &str| {
+        assert_eq!(env.list(), Vec::<Value>::new(), "{what}: nothing stored");
+        assert!(
+            data_audio_files(&env).is_empty(),
+            "{what}: {:?}",
+            data_audio_files(&env)
+        );
+    };
+    let assert_streams_rejected = |outcome: &SippOutcome, what: &str| {
+        let answer = answer_of(&outcome.messages);
+        let ports = answer_ports(&answer);
+        assert!(
+            ports.len() == 2 && ports.iter().all(|&p| p == 0),
+            "{what}: the call is answered with every stream rejected:\n{answer}"
+        );
+    };
+
+    // Recording not enabled (the notice is played).
+    let outcome = run_sipp(&env, "not-enabled", "siprec_short_call.xml", &server);
+    assert_sipp_ok(&outcome, &server);
+    assert_streams_rejected(&outcome, "recording off");
+    let events = wait_not_recorded_n(&env, &server, 1);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (
+            events[0]["detail"]["code"].as_str(),
+            events[0]["detail"]["rule"].as_str(),
+            events[0]["tenant"].as_str()
+        ),
+        (Some("recording-not-enabled"), Some("consent.enablement"), Some(tenant)),
+        "{}",
+        events[0]
+    );
+    assert_nothing_stored("recording off");
+
+    // Enabled, but the client does not say the notice was played.
+    env.ok(&["tenant", "set", tenant, "--recording", "on", "--retention", "1 year"]);
+    let outcome = run_sipp(&env, "no-notice", "siprec_short_call_no_notice.xml", &server);
+    assert_sipp_ok(&outcome, &server);
+    assert_streams_rejected(&outcome, "no notice");
+    let events = wait_not_recorded_n(&env, &server, 2);
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        (
+            events[1]["detail"]["code"].as_str(),
+            events[1]["detail"]["rule"].as_str(),
+            events[1]["tenant"].as_str()
+        ),
+        (Some("notice-not-played"), Some("consent.mechanism"), Some(tenant)),
+        "{}",
+        events[1]
+    );
+    assert_nothing_stored("no notice");
+
+    // Enabled and the notice played: recorded, consent implied by the notice.
+    let (_, sent, sent_ms) = g711a();
+    let outcome = run_sipp(&env, "notice", "siprec_call.xml", &server);
+    assert_sipp_ok(&outcome, &server);
+    let list = wait_sealed(&env, &server, 1);
+    assert_eq!(list.len(), 1, "{list:?}");
+    let rec = &list[0];
+    eprintln!("recorded: {rec}");
+    assert_eq!(rec["tenant"], tenant);
+    assert_eq!(rec["legal_basis"], "consent", "{rec}");
+    assert_eq!(rec["consent"]["basis"], "implied-by-notice", "{rec}");
+    assert_eq!(rec["consent"]["ms_after_answer"], 0, "recorded from the answer: {rec}");
+    // From the answer to the BYE: the capture's 7.08 s and SIPp's 20 ms to spare (more
+    // on a loaded machine: ended_at is taken after the streams are stored).
+    let duration = duration_ms(rec);
+    assert!(
+        (sent_ms as i64 - 100..=sent_ms as i64 + 600).contains(&duration),
+        "duration {duration} ms, sent {sent_ms} ms: {rec}"
+    );
+    let at = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(rec[field].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{field}: {e}: {rec}"))
+    };
+    let kept_days = (at("retain_until") - at("started_at")).num_days();
+    assert!(
+        (364..=367).contains(&kept_days),
+        "the tenant's retention (1 year): kept {kept_days} days: {rec}"
+    );
+    let id = rec["id"].as_str().unwrap();
+    let (_, channels) = export(&env, id, "quality-training", &["--stream", "1"], "label1.wav");
+    assert_contains_audio(&channels[0], &sent, "label 1");
+    let events = wait_not_recorded_n(&env, &server, 2);
+    assert_eq!(
+        events.len(),
+        2,
+        "the recorded call adds no not-recorded event: {events:?}"
+    );
+}

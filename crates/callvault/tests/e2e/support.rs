@@ -775,3 +775,41 @@ pub fn files_containing_payload(dir: &Path, payloads: &[Vec<u8>]) -> Vec<PathBuf
         .filter(|path| std::fs::read(path).is_ok_and(|bytes| bytes.windows(16).any(|w| windows.contains(w))))
         .collect()
 }
+
+/// `ms` milliseconds of a DTMF key as in-band tones at 8 kHz: the sum of a row tone
+/// (`low_hz`) and a column tone (`high_hz`), each of peak `amplitude`.
+pub fn dtmf_tone(low_hz: f64, high_hz: f64, ms: usize, amplitude: f64) -> Vec<i16> {
+    (0..ms * 8)
+        .map(|i| {
+            let t = i as f64 / 8000.0;
+            let s = (2.0 * std::f64::consts::PI * low_hz * t).sin() + (2.0 * std::f64::consts::PI * high_hz * t).sin();
+            (s * amplitude).round().clamp(-32768.0, 32767.0) as i16
+        })
+        .collect()
+}
+
+/// `audio` (8 kHz PCM16) as µ-law RTP (payload type 0) in packets of 20 ms (160
+/// samples), 20 ms apart, on `ssrc`: a capture for SIPp's `play_pcap_audio`.
+pub fn ulaw_rtp_packets(audio: &[i16], ssrc: u32) -> Vec<RtpCapture> {
+    audio
+        .chunks(160)
+        .enumerate()
+        .map(|(i, chunk)| RtpCapture {
+            time_us: 1_700_000_000_000_000 + i as u64 * 20_000,
+            marker: i == 0,
+            payload_type: 0,
+            seq: 2000u16.wrapping_add(i as u16),
+            timestamp: 16_000u32.wrapping_add(i as u32 * 160),
+            ssrc,
+            payload: chunk.iter().map(|&s| media::ulaw_encode(s)).collect(),
+        })
+        .collect()
+}
+
+/// `audio` as a µ-law channel stores and exports it (encoded, then decoded).
+pub fn ulaw_round_trip(audio: &[i16]) -> Vec<i16> {
+    audio
+        .iter()
+        .map(|&s| media::ulaw_decode(media::ulaw_encode(s)))
+        .collect()
+}
