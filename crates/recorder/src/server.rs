@@ -651,6 +651,9 @@ async fn apply_gate(service: &Service, call: &mut Call) {
     });
     let now = Utc::now();
     call.live.started_at = call.live.answered_at + chrono::TimeDelta::milliseconds(since_ms as i64);
+    // Open the streams' gate first: from here they keep audio after `since_ms` in
+    // memory until their spool writer arrives.
+    call.shared_gate.open(since_ms);
     match service.begin_capture(&call.decision, &call.live, consent, now).await {
         Ok(writer) => {
             for (i, stream) in call.streams.iter().enumerate() {
@@ -662,7 +665,6 @@ async fn apply_gate(service: &Service, call: &mut Call) {
                 }
             }
             call.writer = Some(writer);
-            call.shared_gate.open(since_ms);
         }
         Err(err) => tracing::error!(code = %err.code, "cannot begin recording: {}", err.message),
     }
@@ -671,6 +673,8 @@ async fn apply_gate(service: &Service, call: &mut Call) {
 /// Ends a call: streams stopped and flushed; sealed if anything was recorded, else
 /// the "not recorded" fact.
 async fn finish(service: &Service, mut call: Call, why: &str) {
+    // The call ends now, before its streams are flushed and stored.
+    let since_answer_ms = call.answered.elapsed().as_millis() as i64;
     let mut results = Vec::new();
     for stream in call.streams.drain(..) {
         let _ = stream.commands.send(StreamCommand::Stop);
@@ -703,6 +707,15 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
     for note in &call.live.notes {
         writer.add_note(note.clone());
     }
+    for (i, party) in call.live.parties.iter().enumerate().skip(writer.participant_count()) {
+        writer.add_participant(service.capture_participant(&call.decision, i, party));
+    }
+    let media_span: Vec<(Option<u64>, u64)> = results
+        .iter()
+        .flatten()
+        .filter(|r| r.packets > 0)
+        .map(|r| (r.first_ms, r.last_ms))
+        .collect();
     for (i, result) in results.into_iter().enumerate() {
         let Some(result) = result else { continue };
         if result.foreign_source_dropped > 0 {
@@ -718,9 +731,16 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
             tracing::error!("cannot store stream {i}: {err}");
         }
     }
-    let since_answer_ms = call.answered.elapsed().as_millis() as i64;
     let ended_at = call.live.answered_at + chrono::TimeDelta::milliseconds(since_answer_ms);
-    let duration_ms = (ended_at - call.live.started_at).num_milliseconds().max(0);
+    // The duration is the span of the media that was kept: from the later of the first
+    // packet and the gate's opening to the last packet. Without media, the signalled span.
+    let gate_ms = (call.live.started_at - call.live.answered_at).num_milliseconds().max(0) as u64;
+    let first = media_span.iter().filter_map(|(f, _)| *f).min();
+    let last = media_span.iter().map(|(_, l)| *l).max().unwrap_or(0);
+    let duration_ms = match first {
+        Some(first) if last > first.max(gate_ms) => (last - first.max(gate_ms)) as i64,
+        _ => (ended_at - call.live.started_at).num_milliseconds().max(0),
+    };
     if let Err(err) = service
         .seal_capture(writer, &call.tenant, ended_at, duration_ms, now)
         .await

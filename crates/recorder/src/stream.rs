@@ -69,6 +69,9 @@ pub struct StreamResult {
     pub foreign_source_dropped: u64,
     /// Packets that arrived while the stream was paused (not stored).
     pub paused_dropped: u64,
+    /// Arrival of the first and the last packet, in ms since answer.
+    pub first_ms: Option<u64>,
+    pub last_ms: u64,
 }
 
 /// The parameters of one stream task.
@@ -90,6 +93,9 @@ pub struct StreamTask {
     pub commands: mpsc::UnboundedReceiver<StreamCommand>,
 }
 
+/// How much closed-gate audio a stream holds in memory (never on disk).
+const HELD_MS: u64 = 2000;
+
 fn bytes_per_second(codec: AudioCodec) -> usize {
     match codec {
         AudioCodec::Pcmu | AudioCodec::Pcma | AudioCodec::G722 => 8000,
@@ -107,6 +113,10 @@ impl StreamTask {
         let mut batch = FrameBatch::new();
         let mut chunk: Vec<u8> = Vec::with_capacity(bytes_per_second(self.codec) + 1024);
         let mut writer: Option<vault::SpoolWriter> = None;
+        // Audio that arrived while the gate was closed, kept in memory only (at most
+        // HELD_MS) so that what follows a consent digit is not lost while the
+        // controller opens the recording.
+        let mut held: std::collections::VecDeque<(u64, Vec<u8>)> = std::collections::VecDeque::new();
         let mut latched: Option<SocketAddr> = None;
         let mut foreign = 0u64;
         let mut packets = 0u64;
@@ -144,10 +154,15 @@ impl StreamTask {
                 _ = tick.tick() => {
                     let now_ms = self.answered.elapsed().as_millis() as u64;
                     receiver.drain_ready_into(now_ms, &mut batch);
-                    self.take_frames(&receiver, &batch, &mut chunk, &mut writer, inband_wanted.then_some((&mut inband, &mut inband_digits)));
+                    self.take_frames(&receiver, &batch, &mut chunk, &mut held, inband_wanted.then_some((&mut inband, &mut inband_digits)));
                 }
                 command = self.commands.recv() => match command {
-                    Some(StreamCommand::Writer(w)) => writer = Some(*w),
+                    Some(StreamCommand::Writer(w)) => {
+                        writer = Some(*w);
+                        let mut kept: Vec<u8> = held.drain(..).filter(|(at, _)| self.gate.allows(*at)).flat_map(|(_, b)| b).collect();
+                        kept.append(&mut chunk);
+                        chunk = kept;
+                    }
                     Some(StreamCommand::Stop) | None => break,
                 }
             }
@@ -161,7 +176,7 @@ impl StreamTask {
             }
         }
         receiver.flush_into(&mut batch);
-        self.take_frames(&receiver, &batch, &mut chunk, &mut writer, None);
+        self.take_frames(&receiver, &batch, &mut chunk, &mut held, None);
         if !chunk.is_empty()
             && let Some(w) = writer.as_mut()
             && let Err(err) = w.append(&chunk)
@@ -175,16 +190,19 @@ impl StreamTask {
             lost: stats.lost,
             foreign_source_dropped: foreign,
             paused_dropped,
+            first_ms: receiver.first_arrival_ms(),
+            last_ms: self.last_packet_ms.load(Ordering::Relaxed),
         }
     }
 
-    /// Keeps the frames the gate allows; while it is closed, only feeds in-band detection.
+    /// Keeps the frames the gate allows; while it is closed, holds the last moments in
+    /// memory and feeds in-band detection.
     fn take_frames(
         &self,
         receiver: &StreamReceiver,
         batch: &FrameBatch,
         chunk: &mut Vec<u8>,
-        writer: &mut Option<vault::SpoolWriter>,
+        held: &mut std::collections::VecDeque<(u64, Vec<u8>)>,
         mut inband: Option<(&mut InbandDetector, &mut Vec<media::InbandDigit>)>,
     ) {
         let first = receiver.first_arrival_ms().unwrap_or(0);
@@ -192,7 +210,13 @@ impl StreamTask {
             let at_ms = first + receiver.ticks_to_ms(frame.timeline);
             if self.gate.allows(at_ms) {
                 chunk.extend_from_slice(frame.payload);
-            } else if let Some((detector, digits)) = inband.as_mut() {
+                continue;
+            }
+            held.push_back((at_ms, frame.payload.to_vec()));
+            while held.front().is_some_and(|(t, _)| at_ms.saturating_sub(*t) > HELD_MS) {
+                held.pop_front();
+            }
+            if let Some((detector, digits)) = inband.as_mut() {
                 let samples = match self.codec {
                     AudioCodec::Pcmu => media::decode_to_pcm16(media::SampleEncoding::MuLaw, frame.payload),
                     AudioCodec::Pcma => media::decode_to_pcm16(media::SampleEncoding::ALaw, frame.payload),
@@ -210,6 +234,5 @@ impl StreamTask {
                 }
             }
         }
-        let _ = writer;
     }
 }

@@ -141,23 +141,7 @@ impl Service {
         let tenant = &decision.tenant;
         let hasher = NumberHasher::new(self.vault.number_hash_key());
         let country = tenant.country.as_deref();
-        let number_of = |p: &LiveParty| {
-            p.aors.iter().find_map(|aor| {
-                let user = aor
-                    .trim_start_matches('<')
-                    .split(['@', ';', '>'])
-                    .next()
-                    .unwrap_or_default();
-                let user = user
-                    .trim_start_matches("sips:")
-                    .trim_start_matches("sip:")
-                    .trim_start_matches("tel:");
-                (user.chars().filter(char::is_ascii_digit).count() >= 5
-                    && !user.chars().any(|c| c.is_ascii_alphabetic()))
-                .then(|| normalize_e164(user, country).ok())
-                .flatten()
-            })
-        };
+        let number_of = |p: &LiveParty| party_number(p, country);
         let shown = |e164: &str| match policy.catalog.customer_number {
             NumberDisplay::Full => e164.to_owned(),
             NumberDisplay::Masked => mask_number(e164, policy.catalog.mask_last_digits),
@@ -175,29 +159,7 @@ impl Service {
             .parties
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                let is_customer = p.role == "customer";
-                let name_field = if is_customer {
-                    CatalogField::CustomerName
-                } else {
-                    CatalogField::AgentName
-                };
-                let number = number_of(p);
-                ParticipantRecord {
-                    idx: i as i64,
-                    role: if p.joined_mid_call {
-                        format!("{} (joined mid-call)", p.role)
-                    } else {
-                        p.role.clone()
-                    },
-                    name: p.name.clone().filter(|_| policy.keeps(name_field)),
-                    number: number
-                        .as_deref()
-                        .filter(|_| !is_customer || policy.keeps(CatalogField::CustomerNumber))
-                        .map(|n| if is_customer { shown(n) } else { n.to_owned() }),
-                    number_hash: number.as_deref().map(|n| hasher.hash(n)),
-                }
-            })
+            .map(|(i, p)| self.capture_participant(decision, i, p))
             .collect();
         let streams = call
             .streams
@@ -261,6 +223,38 @@ impl Service {
         Ok(writer)
     }
 
+    /// The catalog form of a party: name and number kept only as the policy allows,
+    /// the customer's number masked as it says, every number also as a keyed hash.
+    pub fn capture_participant(&self, decision: &CaptureDecision, idx: usize, party: &LiveParty) -> ParticipantRecord {
+        let policy = &decision.policy;
+        let hasher = NumberHasher::new(self.vault.number_hash_key());
+        let is_customer = party.role == "customer";
+        let name_field = if is_customer {
+            CatalogField::CustomerName
+        } else {
+            CatalogField::AgentName
+        };
+        let number = party_number(party, decision.tenant.country.as_deref());
+        let shown = |e164: &str| match policy.catalog.customer_number {
+            NumberDisplay::Full => e164.to_owned(),
+            NumberDisplay::Masked => mask_number(e164, policy.catalog.mask_last_digits),
+        };
+        ParticipantRecord {
+            idx: idx as i64,
+            role: if party.joined_mid_call {
+                format!("{} (joined mid-call)", party.role)
+            } else {
+                party.role.clone()
+            },
+            name: party.name.clone().filter(|_| policy.keeps(name_field)),
+            number: number
+                .as_deref()
+                .filter(|_| !is_customer || policy.keeps(CatalogField::CustomerNumber))
+                .map(|n| if is_customer { shown(n) } else { n.to_owned() }),
+            number_hash: number.as_deref().map(|n| hasher.hash(n)),
+        }
+    }
+
     /// Seals a live recording and audits it.
     pub async fn seal_capture(
         &self,
@@ -298,4 +292,22 @@ impl Service {
         tracing::info!(tenant = tenant.unwrap_or("-"), code, "call not recorded");
         self.audit(event).await
     }
+}
+
+/// The E.164 number in a party's addresses of record, if one is a number.
+fn party_number(party: &LiveParty, country: Option<&str>) -> Option<String> {
+    party.aors.iter().find_map(|aor| {
+        let user = aor
+            .trim_start_matches('<')
+            .split(['@', ';', '>'])
+            .next()
+            .unwrap_or_default();
+        let user = user
+            .trim_start_matches("sips:")
+            .trim_start_matches("sip:")
+            .trim_start_matches("tel:");
+        (user.chars().filter(char::is_ascii_digit).count() >= 5 && !user.chars().any(|c| c.is_ascii_alphabetic()))
+            .then(|| normalize_e164(user, country).ok())
+            .flatten()
+    })
 }

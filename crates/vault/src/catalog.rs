@@ -46,6 +46,8 @@ pub struct SealUpdate<'a> {
     pub streams: &'a [StreamRecord],
     /// Replaces the notes when given.
     pub notes: Option<&'a [String]>,
+    /// Parties that joined after the row was written.
+    pub new_participants: &'a [ParticipantRecord],
     pub sealed_at: DateTime<Utc>,
 }
 
@@ -272,6 +274,7 @@ impl Catalog {
             duration_ms,
             streams,
             notes,
+            new_participants,
             sealed_at,
         } = seal;
         let mut tx = self.pool.begin().await?;
@@ -290,6 +293,17 @@ impl Catalog {
         .await?;
         if done.rows_affected() != 1 {
             return Err(VaultError::Conflict(format!("recording {id} is not being written")));
+        }
+        for p in new_participants {
+            sqlx::query("INSERT INTO participants (recording_id, idx, role, name, number, number_hash) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(id.to_string())
+                .bind(p.idx)
+                .bind(&p.role)
+                .bind(&p.name)
+                .bind(&p.number)
+                .bind(&p.number_hash)
+                .execute(&mut *tx)
+                .await?;
         }
         for s in streams {
             sqlx::query("UPDATE streams SET chunks = ?, audio_bytes = ?, packets_lost = ?, seal = ? WHERE recording_id = ? AND idx = ?")

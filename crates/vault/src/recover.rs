@@ -86,6 +86,7 @@ impl Vault {
                         duration_ms: recording.duration_ms,
                         streams: &streams,
                         notes: None,
+                        new_participants: &[],
                         sealed_at: now,
                     },
                 )

@@ -7,7 +7,7 @@ use crate::Vault;
 use crate::crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, sealed_chunk_len, stream_header};
 use crate::error::VaultError;
 use crate::reader::StreamTrailer;
-use crate::records::{RecordingEntry, RecordingState, StreamSeal};
+use crate::records::{ParticipantRecord, RecordingEntry, RecordingState, StreamSeal};
 use crate::spool::SpoolWriter;
 
 /// Streams at least this large are hashed on a second thread while they are encrypted.
@@ -19,11 +19,19 @@ pub struct RecordingWriter {
     vault: Vault,
     entry: RecordingEntry,
     key: SecretKey,
+    /// How many participants the catalog row already has.
+    stored_participants: usize,
 }
 
 impl RecordingWriter {
     pub(crate) fn new(vault: Vault, entry: RecordingEntry, key: SecretKey) -> Self {
-        RecordingWriter { vault, entry, key }
+        let stored_participants = entry.participants.len();
+        RecordingWriter {
+            vault,
+            entry,
+            key,
+            stored_participants,
+        }
     }
 
     pub fn id(&self) -> uuid::Uuid {
@@ -130,6 +138,18 @@ impl RecordingWriter {
         Ok(())
     }
 
+    /// Adds a party who joined after the recording began (stored when it is sealed);
+    /// its `idx` is assigned here.
+    pub fn add_participant(&mut self, mut participant: ParticipantRecord) {
+        participant.idx = self.entry.participants.len() as i64;
+        self.entry.participants.push(participant);
+    }
+
+    /// Parties known to the recording so far.
+    pub fn participant_count(&self) -> usize {
+        self.entry.participants.len()
+    }
+
     /// Adds a note to the recording (stored when it is sealed).
     pub fn add_note(&mut self, note: String) {
         if !self.entry.recording.notes.contains(&note) {
@@ -168,6 +188,7 @@ impl RecordingWriter {
                     duration_ms,
                     streams: &self.entry.streams,
                     notes: Some(&self.entry.recording.notes),
+                    new_participants: &self.entry.participants[self.stored_participants..],
                     sealed_at: now,
                 },
             )
