@@ -4,17 +4,15 @@
 
 use chrono::{DateTime, Utc};
 use governance::{AuditEvent, Outcome};
-use policy::{
-    CallFacts, CatalogField, ConsentAnswer, ConsentEvidence, ConsentMechanism, Direction, NumberDisplay, Policy,
-};
-use redact::{NumberHasher, mask_number, normalize_e164};
+use policy::{CallFacts, CatalogField, ConsentAnswer, ConsentEvidence, ConsentMechanism, Direction, Policy};
+use redact::{NumberHasher, normalize_e164};
 use uuid::Uuid;
 use vault::{
     ParticipantRecord, RecordingEntry, RecordingRecord, RecordingSource, RecordingState, RecordingWriter, StreamRecord,
     StreamSeal, TenantRecord,
 };
 
-use crate::{ErrorKind, Service, ServiceError};
+use crate::{Service, ServiceError};
 
 /// A party of a live call as the recorder classified it.
 #[derive(Debug, Clone)]
@@ -72,19 +70,7 @@ impl Service {
         client_consent: Option<(bool, Option<char>)>,
         answered_at: DateTime<Utc>,
     ) -> Result<CaptureDecision, ServiceError> {
-        let tenant = self
-            .vault
-            .catalog()
-            .tenant(tenant_name)
-            .await
-            .map_err(|err| match err {
-                vault::VaultError::NotFound(_) => ServiceError::new(
-                    ErrorKind::NotFound,
-                    "tenant-unknown",
-                    format!("no tenant named {tenant_name:?}"),
-                ),
-                other => other.into(),
-            })?;
+        let tenant = self.known_tenant(tenant_name).await?;
         let (policy, version) = self.active_policy(tenant_name).await?;
         self.check_residency(&policy)?;
         let purposes: Vec<String> = policy.purposes.iter().map(|p| p.id.clone()).collect();
@@ -142,10 +128,7 @@ impl Service {
         let hasher = NumberHasher::new(self.vault.number_hash_key());
         let country = tenant.country.as_deref();
         let number_of = |p: &LiveParty| party_number(p, country);
-        let shown = |e164: &str| match policy.catalog.customer_number {
-            NumberDisplay::Full => e164.to_owned(),
-            NumberDisplay::Masked => mask_number(e164, policy.catalog.mask_last_digits),
-        };
+        let shown = |e164: &str| crate::shown_customer_number(policy, e164);
         let customer = call.parties.iter().find(|p| p.role == "customer");
         let customer_number = customer.and_then(number_of);
         let agent = call.parties.iter().find(|p| p.role == "agent");
@@ -235,10 +218,7 @@ impl Service {
             CatalogField::AgentName
         };
         let number = party_number(party, decision.tenant.country.as_deref());
-        let shown = |e164: &str| match policy.catalog.customer_number {
-            NumberDisplay::Full => e164.to_owned(),
-            NumberDisplay::Masked => mask_number(e164, policy.catalog.mask_last_digits),
-        };
+        let shown = |e164: &str| crate::shown_customer_number(policy, e164);
         ParticipantRecord {
             idx: idx as i64,
             role: if party.joined_mid_call {

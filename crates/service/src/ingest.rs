@@ -3,10 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use governance::{Actor, AuditEvent, Outcome};
-use policy::{
-    CallFacts, CatalogField, ConsentAnswer, ConsentEvidence, Direction, NumberDisplay, Policy, TenantSettings,
-};
-use redact::{NumberHasher, mask_number, normalize_e164};
+use policy::{CallFacts, CatalogField, ConsentAnswer, ConsentEvidence, Direction, Policy, TenantSettings};
+use redact::{NumberHasher, normalize_e164};
 use uuid::Uuid;
 use vault::{
     ParticipantRecord, RecordingEntry, RecordingRecord, RecordingSource, RecordingState, StreamRecord, StreamSeal,
@@ -26,19 +24,7 @@ impl Service {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<IngestResult, ServiceError> {
-        let tenant = self
-            .vault
-            .catalog()
-            .tenant(tenant_name)
-            .await
-            .map_err(|err| match err {
-                vault::VaultError::NotFound(_) => ServiceError::new(
-                    ErrorKind::NotFound,
-                    "tenant-unknown",
-                    format!("no tenant named {tenant_name:?}"),
-                ),
-                other => other.into(),
-            })?;
+        let tenant = self.known_tenant(tenant_name).await?;
         let (policy, version) = self.active_policy(tenant_name).await?;
         let result = self
             .ingest_under(&tenant, &policy, version.version, audio, meta, actor, now)
@@ -119,10 +105,7 @@ impl Service {
             })?),
             None => None,
         };
-        let show_number = |e164: &str| match policy.catalog.customer_number {
-            NumberDisplay::Full => e164.to_owned(),
-            NumberDisplay::Masked => mask_number(e164, policy.catalog.mask_last_digits),
-        };
+        let show_number = |e164: &str| crate::shown_customer_number(policy, e164);
 
         let duration_ms = i64::try_from(wav.duration_ms()).unwrap_or(i64::MAX);
         let ended_at = meta

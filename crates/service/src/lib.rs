@@ -157,8 +157,29 @@ impl Service {
         })
     }
 
+    /// A tenant, or `tenant-unknown` (HTTP 404) when there is none by that name.
+    pub(crate) async fn known_tenant(&self, name: &str) -> Result<vault::TenantRecord, ServiceError> {
+        self.vault.catalog().tenant(name).await.map_err(|err| match err {
+            vault::VaultError::NotFound(_) => ServiceError::new(
+                ErrorKind::NotFound,
+                "tenant-unknown",
+                format!("no tenant named {name:?}"),
+            ),
+            other => other.into(),
+        })
+    }
+
     /// The actor name for audit entries.
     pub(crate) fn actor_name(actor: &Actor) -> String {
         actor.name()
+    }
+}
+
+/// A customer's number as the policy lets the catalog show it (POSTI-FIELDS: last
+/// digits masked).
+pub(crate) fn shown_customer_number(policy: &Policy, e164: &str) -> String {
+    match policy.catalog.customer_number {
+        policy::NumberDisplay::Full => e164.to_owned(),
+        policy::NumberDisplay::Masked => redact::mask_number(e164, policy.catalog.mask_last_digits),
     }
 }
