@@ -58,6 +58,18 @@ impl Vault {
                     recording_id: recording.id,
                     stream_index: u32::try_from(stream.idx).map_err(|_| VaultError::Corrupt("stream index".into()))?,
                 };
+                // A stream whose complete object was stored before the crash (the
+                // crash came between storing it and sealing the row) is kept as it is.
+                let object_path = ObjectPath::from(stream.object_path.as_str());
+                if let Ok(existing) = self.objects().get(&object_path).await
+                    && let Ok(bytes) = existing.bytes().await
+                    && let Ok((_, trailer)) = crate::reader::open_object(&key, binding, &bytes)
+                {
+                    stream.chunks = trailer.chunks as i64;
+                    stream.audio_bytes = trailer.audio_bytes as i64;
+                    stream.seal = StreamSeal::Sealed;
+                    continue;
+                }
                 // The stream as the spool holds it: header and its chunks in order, up
                 // to the first missing one.
                 let mut bytes = stream_header(binding);
@@ -70,7 +82,6 @@ impl Vault {
                     }
                 }
                 let (object, trailer) = recovery_seal(&key, binding, &bytes);
-                let object_path = ObjectPath::from(stream.object_path.as_str());
                 self.objects().put(&object_path, object.into()).await?;
                 self.make_durable(&object_path).await?;
                 stream.chunks = trailer.chunks as i64;

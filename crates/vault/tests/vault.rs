@@ -302,3 +302,33 @@ async fn concurrent_writers_do_not_collide_in_the_key_store_or_catalog() {
         24
     );
 }
+
+#[tokio::test]
+async fn a_stream_stored_whole_before_the_crash_is_kept_by_recovery() {
+    let d = dirs();
+    let id;
+    {
+        let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+        with_tenant(&vault).await;
+        let mut writer = vault.begin(entry(RecordingSource::Capture, 2)).await.unwrap();
+        id = writer.id();
+        let mut first = writer.spool(0).unwrap();
+        first.append(&second(1)).unwrap();
+        first.append(&second(2)).unwrap();
+        // Stream 0 reaches the object store whole; then the process dies before sealing.
+        writer.put_spooled(0, first).await.unwrap();
+        let mut other = writer.spool(1).unwrap();
+        other.append(&second(3)).unwrap();
+        other.sync().unwrap();
+        vault.close().await;
+    }
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    assert_eq!(vault.recover(now(), now()).await.unwrap().recovered, vec![id]);
+    let entry = vault.catalog().visible_entry(id).await.unwrap();
+    let kept = vault.read_stream(&permit(id), &entry, 0).await.unwrap();
+    assert_eq!(kept.audio, [second(1), second(2)].concat());
+    assert_eq!(kept.trailer.seal, "sealed", "the whole object is kept, not rebuilt");
+    let recovered = vault.read_stream(&permit(id), &entry, 1).await.unwrap();
+    assert_eq!(recovered.audio, second(3));
+    assert_eq!(recovered.trailer.seal, "recovered");
+}
