@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The clock; injected so tests and handlers agree on time.
     pub clock: Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>,
+    /// More metric families in Prometheus text form (the recorder's), if any.
+    pub extra_metrics: Option<Arc<dyn Fn() -> String + Send + Sync>>,
 }
 
 /// API limits and options.

@@ -48,6 +48,11 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     // Encoding into a String cannot fail.
     let _ = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry);
+    if let Some(extra) = &state.extra_metrics {
+        // OpenMetrics ends with `# EOF`: the extra families go before it.
+        let body = out.strip_suffix("# EOF\n").unwrap_or(&out).to_owned();
+        out = format!("{body}{}# EOF\n", extra());
+    }
     (
         [(
             header::CONTENT_TYPE,

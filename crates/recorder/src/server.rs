@@ -42,6 +42,61 @@ pub struct RecorderSettings {
     pub routes: Vec<crate::routing::Route>,
 }
 
+/// Counters of the recorder for `/metrics` (no personal data: counts only).
+#[derive(Debug, Default)]
+pub struct RecorderMetrics {
+    pub calls_recorded: AtomicU64,
+    pub calls_not_recorded: AtomicU64,
+    pub rtp_packets: AtomicU64,
+    pub rtp_lost: AtomicU64,
+    pub rtp_foreign_source_dropped: AtomicU64,
+    /// The SIP layer's counters, once it runs.
+    pub sip: std::sync::OnceLock<Arc<sip::SipCounters>>,
+}
+
+impl RecorderMetrics {
+    /// Prometheus text lines (counter type), to be placed before the exposition's `# EOF`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: u64| {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name}_total {value}\n"
+            ));
+        };
+        counter(
+            "callvault_recorder_calls_recorded",
+            "Live calls sealed as recordings",
+            self.calls_recorded.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_calls_not_recorded",
+            "Live calls the policy or the caller did not let be stored",
+            self.calls_not_recorded.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_rtp_packets",
+            "RTP packets received on recorded streams",
+            self.rtp_packets.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_rtp_lost",
+            "RTP packets counted as lost",
+            self.rtp_lost.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_rtp_foreign_source_dropped",
+            "RTP packets from a source other than the latched one, dropped",
+            self.rtp_foreign_source_dropped.load(Ordering::Relaxed),
+        );
+        if let Some(sip) = self.sip.get() {
+            for (name, value) in sip.snapshot() {
+                counter(&format!("callvault_sip_{name}"), "SIP layer counter", value);
+            }
+        }
+        out
+    }
+}
+
 /// A call being recorded (or held back by its consent gate).
 struct Call {
     tenant: String,
@@ -73,6 +128,7 @@ struct RunningStream {
 pub async fn run(
     service: Service,
     settings: RecorderSettings,
+    metrics: Arc<RecorderMetrics>,
     bound: tokio::sync::oneshot::Sender<std::io::Result<SocketAddr>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
@@ -91,6 +147,7 @@ pub async fn run(
     };
     let handle = server.handle();
     let local = handle.udp_local_addr();
+    let _ = metrics.sip.set(handle.counters().clone());
     let _ = bound.send(Ok(local));
     tracing::info!(address = %local, "SIPREC recorder listening (UDP and TCP)");
     let (news_tx, mut news_rx) = mpsc::unbounded_channel::<(String, StreamNews)>();
@@ -103,7 +160,7 @@ pub async fn run(
             () = &mut shutdown => break,
             event = server.next_event() => {
                 let Some(event) = event else { break };
-                handle_event(&service, &settings, &handle, local, &mut calls, &mut next_port, &news_tx, event).await;
+                handle_event(&service, &settings, &metrics, &handle, local, &mut calls, &mut next_port, &news_tx, event).await;
             }
             Some((call_id, news)) = news_rx.recv() => {
                 if let Some(call) = calls.get_mut(&call_id) {
@@ -120,7 +177,7 @@ pub async fn run(
                         if let Some(dialog) = &call.dialog {
                             let _ = handle.send_bye(dialog.clone());
                         }
-                        finish(&service, call, "inactivity").await;
+                        finish(&service, &metrics, call, "inactivity").await;
                     }
                 }
                 for call in calls.values_mut() {
@@ -135,7 +192,7 @@ pub async fn run(
         }
     }
     for (_, call) in calls.drain() {
-        finish(&service, call, "shutdown").await;
+        finish(&service, &metrics, call, "shutdown").await;
     }
     handle.shutdown();
 }
@@ -159,6 +216,7 @@ fn check_timers(call: &Call, settings: &RecorderSettings) -> bool {
 async fn handle_event(
     service: &Service,
     settings: &RecorderSettings,
+    metrics: &RecorderMetrics,
     handle: &SipHandle,
     local: SocketAddr,
     calls: &mut HashMap<String, Call>,
@@ -168,7 +226,7 @@ async fn handle_event(
 ) {
     match event {
         SipEvent::Request(request) if request.method == Method::Invite && !request.is_reinvite() => {
-            let response = on_invite(service, settings, local, calls, next_port, news, &request).await;
+            let response = on_invite(service, settings, metrics, local, calls, next_port, news, &request).await;
             let _ = handle.respond(request.transaction, response);
         }
         SipEvent::Request(request) if request.method == Method::Invite => {
@@ -183,7 +241,7 @@ async fn handle_event(
             if let Some(call_id) = request.message().ok().map(|m| m.call_id().to_owned())
                 && let Some(call) = calls.remove(&call_id)
             {
-                finish(service, call, "bye").await;
+                finish(service, metrics, call, "bye").await;
             }
         }
         SipEvent::Request(request) => {
@@ -199,7 +257,7 @@ async fn handle_event(
         }
         SipEvent::Cancelled(cancelled) => {
             if let Some(call) = calls.remove(&cancelled.call_id) {
-                finish(service, call, "cancel").await;
+                finish(service, metrics, call, "cancel").await;
             }
         }
         SipEvent::Timeout(_) | SipEvent::Response(_) => {}
@@ -214,6 +272,7 @@ fn header(message: &sip::SipMessage<'_>, name: &str) -> Option<String> {
 async fn on_invite(
     service: &Service,
     settings: &RecorderSettings,
+    metrics: &RecorderMetrics,
     local: SocketAddr,
     calls: &mut HashMap<String, Call>,
     next_port: &mut u16,
@@ -321,6 +380,7 @@ async fn on_invite(
     let decision = match decision {
         Ok(decision) => decision,
         Err(err) if err.kind == ErrorKind::Refused || err.kind == ErrorKind::NotFound => {
+            metrics.calls_not_recorded.fetch_add(1, Ordering::Relaxed);
             let _ = service
                 .not_recorded(Some(&tenant_name), &err.code, err.rule.as_deref(), now)
                 .await;
@@ -672,7 +732,7 @@ async fn apply_gate(service: &Service, call: &mut Call) {
 
 /// Ends a call: streams stopped and flushed; sealed if anything was recorded, else
 /// the "not recorded" fact.
-async fn finish(service: &Service, mut call: Call, why: &str) {
+async fn finish(service: &Service, metrics: &RecorderMetrics, mut call: Call, why: &str) {
     // The call ends now, before its streams are flushed and stored.
     let since_answer_ms = call.answered.elapsed().as_millis() as i64;
     let mut results = Vec::new();
@@ -682,6 +742,18 @@ async fn finish(service: &Service, mut call: Call, why: &str) {
     }
     drop(call.rtcp.take());
     let now = Utc::now();
+    for result in results.iter().flatten() {
+        metrics.rtp_packets.fetch_add(result.packets, Ordering::Relaxed);
+        metrics.rtp_lost.fetch_add(result.lost, Ordering::Relaxed);
+        metrics
+            .rtp_foreign_source_dropped
+            .fetch_add(result.foreign_source_dropped, Ordering::Relaxed);
+    }
+    if call.writer.is_some() && why != "cancel" {
+        metrics.calls_recorded.fetch_add(1, Ordering::Relaxed);
+    } else {
+        metrics.calls_not_recorded.fetch_add(1, Ordering::Relaxed);
+    }
     if why == "cancel" {
         // A call cancelled before it was answered keeps nothing.
         if let Some(writer) = call.writer.take()

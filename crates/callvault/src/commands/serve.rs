@@ -64,10 +64,13 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
         Err(err) => tracing::warn!(code = %err.code, "screening registers not loaded: {}", err.message),
     }
 
+    let recorder_metrics = Arc::new(recorder::server::RecorderMetrics::default());
+    let rendered = recorder_metrics.clone();
     let state = api::AppState {
         service: service.clone(),
         metrics: Arc::new(api::Metrics::default()),
         clock: Arc::new(super::now),
+        extra_metrics: Some(Arc::new(move || rendered.render())),
     };
     let app = api::router(
         state,
@@ -85,6 +88,7 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     let recorder = tokio::spawn(recorder::server::run(
         service.clone(),
         settings.sip.clone(),
+        recorder_metrics,
         bound_tx,
         async move {
             let mut stop_rx = stop_rx;

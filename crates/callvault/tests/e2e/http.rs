@@ -179,6 +179,14 @@ fn http_ingest_keeps_permitted_calls_and_refuses_with_codes() {
     );
     assert!(metrics.contains("code=\"direction-not-recorded\""));
     assert!(!metrics.contains("91234567"));
+    // The recorder's and the SIP layer's counters are exported too, and the exposition
+    // still ends with its EOF marker.
+    assert!(
+        metrics.contains("callvault_recorder_calls_recorded_total 0"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("callvault_sip_parse_errors_total"), "{metrics}");
+    assert!(metrics.trim_end().ends_with("# EOF"));
 
     drop(server);
     // What the server stored is visible to the CLI.
