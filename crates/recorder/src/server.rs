@@ -516,7 +516,7 @@ async fn on_invite(
     request
         .response(200, "OK")
         .map(|r| {
-            r.to_tag(&format!("cv{:x}", rand_tag()))
+            r.to_tag(&new_tag())
                 .header("Contact", &format!("<sip:callvault@{local}>;+sip.srs"))
                 .header("Require", "siprec")
                 .body("application/sdp", answer.into_bytes())
@@ -525,11 +525,9 @@ async fn on_invite(
         .unwrap_or_default()
 }
 
-fn rand_tag() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0x5eed);
-    hasher.finish()
+/// A To tag that is unique for every dialog (RFC 3261 §19.3).
+fn new_tag() -> String {
+    format!("cv{}", uuid::Uuid::now_v7().simple())
 }
 
 fn live_parties(plan: &CallPlan) -> Vec<LiveParty> {
@@ -582,7 +580,7 @@ fn answer_discard(
     request
         .response(200, "OK")
         .map(|r| {
-            r.to_tag(&format!("cv{:x}", rand_tag()))
+            r.to_tag(&new_tag())
                 .header("Contact", &format!("<sip:callvault@{local}>;+sip.srs"))
                 .body("application/sdp", answer.into_bytes())
                 .build()

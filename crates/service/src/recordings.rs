@@ -169,8 +169,12 @@ impl Service {
         let rows = self.vault.catalog().list(&filter).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let entry = self.vault.catalog().entry(r.id).await?;
-            out.push(summary(r, &entry.streams, &entry.participants));
+            let catalog = self.vault.catalog();
+            out.push(summary(
+                r,
+                &catalog.streams_of(r.id).await?,
+                &catalog.participants_of(r.id).await?,
+            ));
         }
         Ok(out)
     }

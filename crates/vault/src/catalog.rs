@@ -337,28 +337,8 @@ impl Catalog {
             .await?
             .ok_or_else(|| VaultError::NotFound(format!("recording {id}")))?;
         let recording = recording_from_row(&row)?;
-        let participants = sqlx::query("SELECT * FROM participants WHERE recording_id = ? ORDER BY idx")
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(ParticipantRecord {
-                    idx: row.try_get("idx")?,
-                    role: row.try_get("role")?,
-                    name: row.try_get("name")?,
-                    number: row.try_get("number")?,
-                    number_hash: row.try_get("number_hash")?,
-                })
-            })
-            .collect::<Result<Vec<_>, VaultError>>()?;
-        let streams = sqlx::query("SELECT * FROM streams WHERE recording_id = ? ORDER BY idx")
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(stream_from_row)
-            .collect::<Result<Vec<_>, VaultError>>()?;
+        let participants = self.participants_of(id).await?;
+        let streams = self.streams_of(id).await?;
         Ok(RecordingEntry {
             recording,
             participants,
@@ -399,6 +379,26 @@ impl Catalog {
     }
 
     /// Streams of several recordings at once (for listings).
+    /// The parties of a recording, in order.
+    pub async fn participants_of(&self, id: Uuid) -> Result<Vec<ParticipantRecord>, VaultError> {
+        sqlx::query("SELECT * FROM participants WHERE recording_id = ? ORDER BY idx")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(ParticipantRecord {
+                    idx: row.try_get("idx")?,
+                    role: row.try_get("role")?,
+                    name: row.try_get("name")?,
+                    number: row.try_get("number")?,
+                    number_hash: row.try_get("number_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The streams of a recording, in order.
     pub async fn streams_of(&self, id: Uuid) -> Result<Vec<StreamRecord>, VaultError> {
         sqlx::query("SELECT * FROM streams WHERE recording_id = ? ORDER BY idx")
             .bind(id.to_string())

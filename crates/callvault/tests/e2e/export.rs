@@ -152,8 +152,7 @@ fn best_correlation(a: &[i16], b: &[i16], max_lag: isize) -> (isize, f64) {
 }
 
 fn posti_with_example_call(env: &Env) -> String {
-    env.create_tenant("posti", "posti");
-    env.ok(&["tenant", "set", "posti", "--country", "FI"]);
+    env.posti_tenant();
     let wav = std::fs::read(repo().join("examples/call.wav")).unwrap();
     let meta: Value =
         serde_json::from_str(&std::fs::read_to_string(repo().join("examples/call.meta.json")).unwrap()).unwrap();
@@ -247,8 +246,7 @@ fn export_ogg_of_one_stream_is_mono() {
 #[test]
 fn export_ogg_of_a_generated_stereo_call_has_its_duration() {
     let env = Env::new(Some("eu-eea"));
-    env.create_tenant("posti", "posti");
-    env.ok(&["tenant", "set", "posti", "--country", "FI"]);
+    env.posti_tenant();
     let id = env
         .ingest(
             "posti",

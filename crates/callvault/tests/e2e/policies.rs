@@ -178,8 +178,7 @@ fn webeo_uk_residency_refuses_a_store_outside_the_uk() {
 #[test]
 fn posti_keeps_its_four_purposes_only_and_stays_in_the_eea() {
     let env = Env::new(Some("eu-eea"));
-    env.create_tenant("posti", "posti");
-    env.ok(&["tenant", "set", "posti", "--country", "FI"]);
+    env.posti_tenant();
     let id = env
         .ingest(
             "posti",

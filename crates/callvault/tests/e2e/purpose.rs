@@ -7,8 +7,7 @@ use crate::support::*;
 #[test]
 fn all_purpose_every_read_names_a_purpose_of_the_recordings_policy() {
     let env = Env::new(Some("eu-eea"));
-    env.create_tenant("posti", "posti");
-    env.ok(&["tenant", "set", "posti", "--country", "FI"]);
+    env.posti_tenant();
     let id = env
         .ingest(
             "posti",

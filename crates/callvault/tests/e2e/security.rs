@@ -13,15 +13,10 @@ fn contains_any_run(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|run| haystack.windows(run.len()).any(|w| w == run))
 }
 
-fn posti(env: &Env) {
-    env.create_tenant("posti", "posti");
-    env.ok(&["tenant", "set", "posti", "--country", "FI"]);
-}
-
 #[test]
 fn all_security_no_plaintext_audio_anywhere_in_the_data_directory() {
     let env = Env::new(Some("eu-eea"));
-    posti(&env);
+    env.posti_tenant();
     let wav = stereo_call(3);
     let pcm = media::parse_wav(&wav).unwrap().data;
     let id = env
@@ -72,7 +67,7 @@ fn all_security_no_plaintext_audio_anywhere_in_the_data_directory() {
 #[test]
 fn all_security_a_tampered_object_is_detected_on_read() {
     let env = Env::new(Some("eu-eea"));
-    posti(&env);
+    env.posti_tenant();
     let id = env
         .ingest(
             "posti",
@@ -110,7 +105,7 @@ fn all_security_a_tampered_object_is_detected_on_read() {
 #[test]
 fn all_security_a_wrong_master_key_is_refused() {
     let env = Env::new(Some("eu-eea"));
-    posti(&env);
+    env.posti_tenant();
     std::fs::write(env.keys().join("master.key"), "11".repeat(32)).unwrap();
     assert_eq!(env.fails(&["recordings", "list"]), "wrong-master-key");
 }
@@ -118,7 +113,7 @@ fn all_security_a_wrong_master_key_is_refused() {
 #[test]
 fn all_retention_erasure_crypto_shreds_so_a_backup_of_catalog_and_objects_is_useless() {
     let env = Env::new(Some("eu-eea"));
-    posti(&env);
+    env.posti_tenant();
     let id = env
         .ingest(
             "posti",
@@ -174,7 +169,7 @@ fn all_retention_erasure_crypto_shreds_so_a_backup_of_catalog_and_objects_is_use
 #[test]
 fn posti_fields_full_number_appears_nowhere_in_data_directory_logs_or_audit() {
     let env = Env::new(Some("eu-eea"));
-    posti(&env);
+    env.posti_tenant();
     // One call given in E.164, one in national form; both the same person.
     let numbers = ["+358401234567", "040 123 4567"];
     for number in numbers {

@@ -98,6 +98,12 @@ impl Env {
         serde_json::from_str(&self.ok(args)).expect("JSON output")
     }
 
+    /// Tenant `posti` under Posti's policy, reading national numbers as Finnish.
+    pub fn posti_tenant(&self) {
+        self.create_tenant("posti", "posti");
+        self.ok(&["tenant", "set", "posti", "--country", "FI"]);
+    }
+
     pub fn create_tenant(&self, name: &str, policy: &str) {
         let file = policy_file(policy);
         self.ok(&["tenant", "create", name, "--policy", file.to_str().unwrap()]);
