@@ -252,8 +252,8 @@ impl Service {
             * wav.bytes_per_sample();
         let mut writer = self.vault.begin(entry).await?;
         let written: Result<(), ServiceError> = async {
-            for (channel, bytes) in wav.split_channels().iter().enumerate() {
-                writer.put_stream(channel as i64, bytes, chunk_bytes).await?;
+            for (channel, bytes) in wav.split_channels().into_iter().enumerate() {
+                writer.put_stream(channel as i64, bytes.into(), chunk_bytes).await?;
             }
             Ok(())
         }

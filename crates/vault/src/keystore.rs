@@ -68,6 +68,14 @@ impl KeyStore {
 
     /// Creates and stores a fresh data key for `recording`, wrapped by the KEK of `day`.
     pub async fn create_data_key(&self, recording: Uuid, day: NaiveDate) -> Result<SecretKey, VaultError> {
+        let key = SecretKey::random();
+        self.store_data_key(recording, day, &key).await?;
+        Ok(key)
+    }
+
+    /// Stores `key` as the data key of `recording`, wrapped by the KEK of `day` (created
+    /// when the day has none yet); durable when this returns (`synchronous = FULL`).
+    pub async fn store_data_key(&self, recording: Uuid, day: NaiveDate, key: &SecretKey) -> Result<(), VaultError> {
         // Immediate: this transaction reads the day's KEK and may then write it; a
         // deferred one could not upgrade to a write while another connection commits.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -90,15 +98,14 @@ impl KeyStore {
                 kek
             }
         };
-        let key = SecretKey::random();
         sqlx::query("INSERT INTO data_keys (recording_id, kek_day, wrapped) VALUES (?, ?, ?)")
             .bind(recording.to_string())
             .bind(&day_text)
-            .bind(wrap_key(&kek, &key, &data_key_context(recording)))
+            .bind(wrap_key(&kek, key, &data_key_context(recording)))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(key)
+        Ok(())
     }
 
     /// The data key of `recording`, or `KeyDestroyed` once it has been erased.

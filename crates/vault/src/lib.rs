@@ -34,6 +34,7 @@ pub use recover::RecoveryReport;
 pub use segments::{SegmentSpool, SpoolSettings, existing_segments, remove_segments, scan_segments};
 pub use spool::SpoolWriter;
 pub use writer::RecordingWriter;
+use writer::join_key_commit;
 
 /// Catalog file name inside the data directory.
 pub const CATALOG_FILE: &str = "catalog.sqlite";
@@ -120,14 +121,25 @@ impl Vault {
         let id = entry.recording.id;
         let day = entry.recording.retain_until.date_naive();
         self.catalog.insert_writing(&entry).await?;
-        let key = match self.keystore.create_data_key(id, day).await {
-            Ok(key) => key,
+        let key = SecretKey::random();
+        let commit = {
+            let (keystore, key) = (self.keystore.clone(), key.clone());
+            tokio::spawn(async move { keystore.store_data_key(id, day, &key).await })
+        };
+        if entry.recording.source == RecordingSource::Ingest {
+            // An import overlaps the key store's durable commit with encrypting and
+            // writing the objects; `seal` waits for it before the recording counts.
+            return Ok(RecordingWriter::new(self.clone(), entry, key, Some(commit)));
+        }
+        // Live capture: spool chunks become durable from the first second on and a
+        // crash must leave them decryptable, so the key is durable before any of them.
+        match join_key_commit(commit).await {
+            Ok(()) => Ok(RecordingWriter::new(self.clone(), entry, key, None)),
             Err(err) => {
                 self.catalog.discard_writing(id).await?;
-                return Err(err);
+                Err(err)
             }
-        };
-        Ok(RecordingWriter::new(self.clone(), entry, key))
+        }
     }
 
     /// Crypto-shreds a recording: data key first (forced off disk), then objects,
@@ -178,6 +190,11 @@ impl Vault {
 
     /// Forces a written object (and its directory entry) to disk before the catalog
     /// calls it sealed. `object_store`'s local backend renames into place without fsync.
+    /// Whether objects live on the local file system (not a remote store).
+    pub(crate) fn is_local(&self) -> bool {
+        self.local_root.is_some()
+    }
+
     pub(crate) async fn make_durable(&self, path: &ObjectPath) -> Result<(), VaultError> {
         let Some(root) = &self.local_root else { return Ok(()) };
         let file = root.join(path.as_ref());

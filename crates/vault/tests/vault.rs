@@ -202,7 +202,7 @@ async fn an_unfinished_import_is_discarded_not_recovered() {
     with_tenant(&vault).await;
     let mut writer = vault.begin(entry(RecordingSource::Ingest, 2)).await.unwrap();
     let id = writer.id();
-    writer.put_stream(0, &second(1), 8000).await.unwrap();
+    writer.put_stream(0, second(1).into(), 8000).await.unwrap();
     drop(writer);
     // Too recent: another process may still be writing it.
     assert_eq!(
@@ -223,7 +223,7 @@ async fn a_stream_spliced_from_another_recording_is_rejected() {
     let mut ids = Vec::new();
     for n in 0..2 {
         let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
-        writer.put_stream(0, &second(n), 4000).await.unwrap();
+        writer.put_stream(0, second(n).into(), 4000).await.unwrap();
         ids.push(writer.seal(None, None, now()).await.unwrap());
     }
     let path = |id: Uuid| d.data.join("objects/posti").join(id.to_string()).join("0.cvs");
@@ -234,6 +234,32 @@ async fn a_stream_spliced_from_another_recording_is_rejected() {
     // A permit for one recording does not open another.
     let other = vault.catalog().visible_entry(ids[1]).await.unwrap();
     assert!(vault.read_stream(&permit(ids[0]), &other, 0).await.is_err());
+}
+
+#[tokio::test]
+async fn a_large_import_written_in_parts_reads_back_whole_and_truncation_is_detected() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    with_tenant(&vault).await;
+    // 21 MB in 16,000-byte chunks: pipelined parts whose size is not a power of two.
+    let audio: Vec<u8> = (0..21_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
+    writer.put_stream(0, audio.clone().into(), 16_000).await.unwrap();
+    let id = writer.seal(None, None, now()).await.unwrap();
+    let entry = vault.catalog().visible_entry(id).await.unwrap();
+    let stream = vault.read_stream(&permit(id), &entry, 0).await.unwrap();
+    assert_eq!(stream.audio.len(), audio.len());
+    assert!(stream.audio == audio, "the audio reads back byte for byte");
+    assert_eq!(stream.trailer.chunks, audio.len().div_ceil(16_000) as u64);
+    assert_eq!(stream.trailer.blake3, blake3::hash(&audio).to_hex().to_string());
+    // Cut at a part boundary: the reader notices the missing tail.
+    let path = d.data.join("objects/posti").join(id.to_string()).join("0.cvs");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = vault.read_stream(&permit(id), &entry, 0).await.unwrap_err();
+    assert_eq!(err.code(), "integrity-failure");
 }
 
 #[tokio::test]
@@ -266,7 +292,7 @@ async fn erasure_destroys_the_key_before_anything_else_and_leaves_a_tombstone() 
     let vault = Vault::open(&d.data, &d.keys).await.unwrap();
     with_tenant(&vault).await;
     let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
-    writer.put_stream(0, &second(9), 4000).await.unwrap();
+    writer.put_stream(0, second(9).into(), 4000).await.unwrap();
     let id = writer.seal(None, None, now()).await.unwrap();
     let tombstone = vault.erase(id, "consent withdrawn", now()).await.unwrap();
     assert_eq!(vault.catalog().tombstone(id).await.unwrap(), Some(tombstone));
@@ -289,7 +315,7 @@ async fn concurrent_writers_do_not_collide_in_the_key_store_or_catalog() {
             let vault = vault.clone();
             tokio::spawn(async move {
                 let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await?;
-                writer.put_stream(0, &second(n), 4000).await?;
+                writer.put_stream(0, second(n).into(), 4000).await?;
                 writer.seal(None, None, now()).await
             })
         })
