@@ -31,6 +31,7 @@ fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::BadInput => StatusCode::BAD_REQUEST,
         ErrorKind::Refused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Integrity | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,7 @@
 //! The HTTP API (axum): `/healthz`, `/metrics`, and `/v1/...`. Handlers translate
 //! HTTP to service calls and back; they hold no business rules.
 
+mod auth;
 mod error;
 mod ingest;
 mod metrics;
@@ -12,6 +13,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+pub use auth::{AuthRejection, Authenticated};
 pub use error::ApiError;
 pub use metrics::Metrics;
 
@@ -40,6 +42,7 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/v1/recordings", post(ingest::ingest))
         .route("/v1/screening", post(screening::screen))
+        .merge(auth::routes())
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "route-not-found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

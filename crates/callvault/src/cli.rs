@@ -25,6 +25,9 @@ pub struct GlobalArgs {
     /// Configuration file (default: ./callvault.toml when present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Act as this user ([TENANT/]NAME); the password comes from CALLVAULT_PASSWORD or a prompt.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +53,74 @@ pub enum Command {
     Screening(ScreeningCommand),
     /// Which registers list these numbers, and may a marketing call go to them?
     Screen(ScreenArgs),
+    /// Create the first administrator of a tenant.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Add, list, lock and unlock users (administrators).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Teams and their managers (administrators).
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Access grants (the policy's grant issuer, the security officer).
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// Training attestations (administrators).
+    #[command(subcommand)]
+    Attest(AttestCommand),
+    /// API bearer tokens for the acting user.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Delete every recording whose retention has ended (a signed deletion certificate results).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Place, lift and list legal holds (a held recording survives retention and erasure).
+    #[command(subcommand)]
+    Hold(HoldCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Run one sweep now (the worker inside `serve` runs them periodically).
+    Run {
+        /// Sweep as of this time (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// Recordings per batch (one audit event each; default 1000).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch: Option<u32>,
+        /// Also write the signed deletion certificate (JSON) to this file.
+        #[arg(long, value_name = "FILE")]
+        certificate: Option<std::path::PathBuf>,
+        /// Print the certificate as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Place a legal hold on a recording; prints the hold id.
+    Place {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        /// When the hold ends by itself (RFC 3339); without it, it lasts until lifted.
+        #[arg(long, value_name = "RFC3339")]
+        expires: Option<String>,
+    },
+    /// Lift a legal hold.
+    Lift { hold_id: String },
+    /// List legal holds.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only holds in force now.
+        #[arg(long)]
+        active: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -216,8 +287,19 @@ pub enum RecordingsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Verify the hash chain of the audit log.
-    Verify,
+    /// Verify the hash chain and every signed checkpoint; names the first bad event.
+    Verify {
+        /// Also prove the log still extends this checkpoint (kept elsewhere).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign the head of the chain and write it to FILE, to keep elsewhere.
+    Checkpoint {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Print audit events as JSON lines.
     Export {
         /// From this time (RFC 3339).
@@ -226,6 +308,20 @@ pub enum AuditCommand {
         /// Up to this time (RFC 3339).
         #[arg(long, value_name = "RFC3339")]
         to: Option<String>,
+        /// JSON lines (the only output form; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Denied attempts and alerts per user in a period (ARLO-SECURITY).
+    Alerts {
+        /// From this time (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        from: Option<String>,
+        /// Up to this time (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -315,4 +411,162 @@ pub struct ScreenArgs {
     pub tenant: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a tenant's first administrator; refused when it has one.
+    Init {
+        name: String,
+        #[arg(long)]
+        tenant: String,
+        /// Read the password from the first line of stdin (else CALLVAULT_PASSWORD or a prompt).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user with roles (built in or declared by the tenant's policy).
+    Add {
+        name: String,
+        /// The tenant (default: the acting user's).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A role; repeat or separate with commas.
+        #[arg(long, required = true, value_delimiter = ',')]
+        role: Vec<String>,
+        /// The team the user is a member of.
+        #[arg(long)]
+        team: Option<String>,
+        /// Read the new user's password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the users of a tenant.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lock a user: every token and session ends.
+    Lock {
+        name: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Unlock a user (also clears a lockout after failed sign-ins).
+    Unlock {
+        name: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Set a user's password (your own, or anybody's as an administrator); their tokens and sessions end.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Read the new password from the next line of stdin (else a prompt).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Add a team.
+    Add {
+        name: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Make a user a manager of a team (a manager may manage several).
+    SetManager {
+        team: String,
+        user: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List teams with members and managers.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Issue an expiring access grant to a user or a role.
+    Add {
+        /// The user who receives the grant.
+        #[arg(long, value_name = "USER", conflicts_with = "role", required_unless_present = "role")]
+        to: Option<String>,
+        /// The role that receives the grant.
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
+        /// tenant, team:NAME or agent:NAME.
+        #[arg(long)]
+        scope: String,
+        /// One of the tenant policy's purposes.
+        #[arg(long)]
+        purpose: String,
+        /// When it ends: an RFC 3339 time or a duration from now ("30 days").
+        #[arg(long, value_name = "RFC3339|DURATION")]
+        expires: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's grants with their state.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a grant.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttestCommand {
+    /// Record that a user completed a training (POSTI-TRAINING).
+    Add {
+        user: String,
+        #[arg(long)]
+        training: String,
+        /// The day it was completed (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List a tenant's training attestations.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API bearer token for the acting user; the value is printed once.
+    Create {
+        /// When it ends: an RFC 3339 time or a duration from now (default 30 days).
+        #[arg(long, value_name = "RFC3339|DURATION")]
+        expires: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
 }

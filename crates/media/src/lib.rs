@@ -14,6 +14,7 @@ pub mod jitter;
 pub mod ogg_opus;
 pub mod rtcp;
 pub mod rtp;
+pub mod stored;
 pub mod wav;
 
 pub use codec::{AudioCodec, AudioDecoder, CodecError};
@@ -23,6 +24,7 @@ pub use inband::{InbandDetector, InbandDetectorConfig, InbandDigit};
 pub use jitter::{Frame, FrameBatch, ReceiverConfig, ReceiverStats, StreamReceiver};
 pub use rtcp::{RtcpCompound, RtcpError, RtcpPacket};
 pub use rtp::{RtpError, RtpPacket};
+pub use stored::{StoredAudio, StoredAudioError, append_stored_frame, decode_stored};
 pub use wav::{
     SampleEncoding, WavAudio, WavError, decode_to_pcm16, encode_from_pcm16, parse_wav, write_wav, write_wav_pcm16,
 };

@@ -395,6 +395,10 @@ pub struct Access {
     /// Denied attempts raise an alert (ARLO-SECURITY).
     #[serde(default)]
     pub alert_on_denied: bool,
+    /// Extra Cedar policies, added to the ones generated from `rules` and validated against
+    /// the engine's Cedar schema when the policy loads (docs/authorization.md).
+    #[serde(default)]
+    pub cedar: Option<String>,
 }
 
 /// Who recordings may go to.

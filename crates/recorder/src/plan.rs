@@ -7,6 +7,7 @@ use siprec::{RecordingMetadata, SiprecOffer};
 
 use crate::consent::ClientSignals;
 use crate::parties::{Classified, PartyFacts, PartyRole, TenantSide, classify};
+use crate::transfer::Transfer;
 
 /// Headers of the INVITE that matter to recording.
 #[derive(Debug, Clone, Default)]
@@ -15,8 +16,8 @@ pub struct CallHeaders {
     pub recording_notice: Option<String>,
     /// `Recording-Consent`, e.g. `granted; digit=1; at=2026-11-20T10:00:05Z`.
     pub recording_consent: Option<String>,
-    /// History-Info, Diversion or Referred-By, when present (a transferred call).
-    pub transfer: Option<(&'static str, String)>,
+    /// The transfer that brought the call in, when one was recognised (`transfer::detect`).
+    pub transfer: Option<Transfer>,
 }
 
 /// One party of the call as the recorder keeps it.
@@ -39,6 +40,8 @@ pub struct CallPlan {
     pub signals: ClientSignals,
     /// Problems worth noting on the recording (never containing numbers).
     pub notes: Vec<String>,
+    /// Where the call was transferred in from (CSI-SCOPE), kept on the recording.
+    pub transfer: Option<Transfer>,
 }
 
 impl CallPlan {
@@ -135,8 +138,14 @@ pub fn plan_call(offer: &SiprecOffer, headers: &CallHeaders, side: &TenantSide) 
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("played")),
         consent: header_consent.or_else(|| metadata.consent.as_ref().map(|c| (c.granted, c.digit))),
     };
-    if let Some((header, _)) = &headers.transfer {
-        notes.push(format!("transferred-in: signalled by {header}"));
+    if let Some(transfer) = &headers.transfer {
+        // The note names the signal and the configured source's name (an operator's
+        // word, never a number; the same note as an ingest's `transferred_from`); the
+        // source's address is kept as a participant.
+        notes.push(format!("transferred-in: signalled by {}", transfer.signal.word()));
+        if let Some(name) = &transfer.source_name {
+            notes.push(format!("transferred-from: {name}"));
+        }
     }
     CallPlan {
         parties,
@@ -144,6 +153,7 @@ pub fn plan_call(offer: &SiprecOffer, headers: &CallHeaders, side: &TenantSide) 
         stream_owner,
         signals,
         notes,
+        transfer: headers.transfer.clone(),
     }
 }
 
@@ -217,5 +227,56 @@ mod tests {
             plan.notes
         );
         assert!(plan.signals.notice_played);
+    }
+
+    #[test]
+    fn a_transfer_is_noted_and_kept_on_the_plan() {
+        let transfer = Transfer {
+            signal: crate::transfer::TransferSignal::Diversion,
+            source_uri: Some("sip:+358401112222@partner.example".into()),
+            source_name: Some("clover".into()),
+        };
+        let headers = CallHeaders {
+            transfer: Some(transfer.clone()),
+            ..Default::default()
+        };
+        let plan = plan_call(&offer("cisco-siprec-offer.txt"), &headers, &TenantSide::default());
+        assert_eq!(plan.transfer, Some(transfer));
+        assert!(
+            plan.notes
+                .contains(&"transferred-in: signalled by Diversion".to_owned()),
+            "{:?}",
+            plan.notes
+        );
+        assert!(
+            plan.notes.contains(&"transferred-from: clover".to_owned()),
+            "{:?}",
+            plan.notes
+        );
+        assert!(
+            plan.notes.iter().all(|n| !n.contains("358401112222")),
+            "no number in notes: {:?}",
+            plan.notes
+        );
+    }
+
+    #[test]
+    fn the_metadata_transfer_element_names_the_source() {
+        let body = "--b\r\nContent-Type: application/sdp\r\n\r\n\
+            v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+            m=audio 4000 RTP/AVP 8\r\na=label:1\r\na=sendonly\r\n\
+            --b\r\nContent-Type: application/rs-metadata+xml\r\n\r\n\
+            <recording xmlns='urn:ietf:params:xml:ns:recording:1'><datamode>complete</datamode>\
+            <transfer xmlns='urn:callvault:siprec:1' from='sip:desk@partner.example'/></recording>\r\n--b--\r\n";
+        let offer = siprec::parse_offer("multipart/mixed;boundary=b", body.as_bytes()).unwrap();
+        let metadata = offer.metadata.as_ref().unwrap();
+        assert_eq!(metadata.transferred_from.as_deref(), Some("sip:desk@partner.example"));
+        let facts = crate::transfer::TransferFacts {
+            metadata_from: metadata.transferred_from.as_deref(),
+            ..Default::default()
+        };
+        let transfer = crate::transfer::detect(&facts, &[], &crate::routing::CallFacts::default()).unwrap();
+        assert_eq!(transfer.signal, crate::transfer::TransferSignal::Metadata);
+        assert_eq!(transfer.source_uri.as_deref(), Some("sip:desk@partner.example"));
     }
 }

@@ -41,17 +41,12 @@ pub fn pick_tenant(
     call: &CallFacts<'_>,
 ) -> Option<(String, &'static str)> {
     let matches = |route: &Route| {
-        let number_ok = route.service_number.as_ref().is_none_or(|n| call.numbers.contains(n));
-        let client_ok = route
-            .client
-            .as_ref()
-            .is_none_or(|c| call.client.is_some_and(|ip| in_network(ip, c)));
-        let header_ok = route.header.as_ref().is_none_or(|(name, value)| {
-            call.headers
-                .iter()
-                .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim() == value)
-        });
-        number_ok && client_ok && header_ok
+        conditions_hold(
+            route.service_number.as_deref(),
+            route.client.as_deref(),
+            route.header.as_ref(),
+            call,
+        )
     };
     if let Some(route) = routes.iter().find(|r| matches(r)) {
         return Some((route.tenant.clone(), "route"));
@@ -64,6 +59,24 @@ pub fn pick_tenant(
         return Some((only.tenant.clone(), "service-number"));
     }
     default.map(|d| (d.to_owned(), "default"))
+}
+
+/// Whether a call meets every condition given (a rule's service number, client
+/// address or network, header and value); a rule without conditions matches every call.
+pub fn conditions_hold(
+    service_number: Option<&str>,
+    client: Option<&str>,
+    header: Option<&(String, String)>,
+    call: &CallFacts<'_>,
+) -> bool {
+    let number_ok = service_number.is_none_or(|n| call.numbers.iter().any(|m| m == n));
+    let client_ok = client.is_none_or(|c| call.client.is_some_and(|ip| in_network(ip, c)));
+    let header_ok = header.is_none_or(|(name, value)| {
+        call.headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim() == value)
+    });
+    number_ok && client_ok && header_ok
 }
 
 /// Whether `ip` is `network` (an address) or inside it (`ADDR/PREFIX`).

@@ -11,14 +11,13 @@ use media::AudioCodec;
 use service::{CaptureDecision, ErrorKind, LiveCall, LiveParty, LiveStream, Service};
 use sip::{DialogId, IncomingRequest, Method, SipEvent, SipHandle, SipServer, SipServerConfig};
 use siprec::{AnswerParams, CodecKind, StreamOutcome};
-use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::consent::{DigitSource, Gate};
 use crate::parties::{PartyRole, TenantSide};
 use crate::plan::{CallHeaders, CallPlan, plan_call};
-use crate::stream::{SharedGate, StreamCommand, StreamNews, StreamResult, StreamTask};
+use crate::engine::{Engine, EngineConfig, RtcpControl, StreamControl};
+use crate::stream::{SharedGate, StreamCommand, StreamNews, StreamResult, StreamSpec, StreamTask};
 
 /// How a call the policy does not record is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +39,10 @@ pub struct RecorderSettings {
     pub refused_calls: RefusedCalls,
     /// Tenant routing rules, tried in order before the tenants' own service numbers.
     pub routes: Vec<crate::routing::Route>,
+    /// Admission of new calls: the ceiling and the per-source INVITE rate.
+    pub admission: crate::admission::AdmissionLimits,
+    /// Trunks and numbers that calls are transferred in on (CSI-SCOPE).
+    pub transfers: Vec<crate::transfer::TransferRule>,
 }
 
 /// Counters of the recorder for `/metrics` (no personal data: counts only).
@@ -50,6 +53,17 @@ pub struct RecorderMetrics {
     pub rtp_packets: AtomicU64,
     pub rtp_lost: AtomicU64,
     pub rtp_foreign_source_dropped: AtomicU64,
+    /// New calls refused with 503 because `max_calls` were held.
+    pub calls_refused_max_calls: AtomicU64,
+    /// New calls refused with 503 because their source exceeded its INVITE rate.
+    pub calls_refused_rate_limited: AtomicU64,
+    /// RTCP datagrams on the calls' shared ports, and what they held.
+    pub rtcp_packets: AtomicU64,
+    pub rtcp_sender_reports: AtomicU64,
+    pub rtcp_byes: AtomicU64,
+    /// Sender reports and BYEs for an SSRC none of the call's streams follows.
+    pub rtcp_unknown_ssrc: AtomicU64,
+    pub rtcp_malformed: AtomicU64,
     /// The SIP layer's counters, once it runs.
     pub sip: std::sync::OnceLock<Arc<sip::SipCounters>>,
 }
@@ -88,10 +102,48 @@ impl RecorderMetrics {
             "RTP packets from a source other than the latched one, dropped",
             self.rtp_foreign_source_dropped.load(Ordering::Relaxed),
         );
+        counter(
+            "callvault_recorder_rtcp_packets",
+            "RTCP datagrams received on the calls' shared RTCP ports",
+            self.rtcp_packets.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_rtcp_sender_reports",
+            "RTCP sender reports matched to a stream by SSRC",
+            self.rtcp_sender_reports.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_rtcp_byes",
+            "RTCP BYE sources matched to a stream by SSRC",
+            self.rtcp_byes.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_rtcp_unknown_ssrc",
+            "RTCP sender reports and BYEs for an SSRC no stream of the call follows",
+            self.rtcp_unknown_ssrc.load(Ordering::Relaxed),
+        );
+        counter(
+            "callvault_recorder_rtcp_malformed",
+            "RTCP datagrams that are not valid compound packets, dropped",
+            self.rtcp_malformed.load(Ordering::Relaxed),
+        );
         if let Some(sip) = self.sip.get() {
             for (name, value) in sip.snapshot() {
                 counter(&format!("callvault_sip_{name}"), "SIP layer counter", value);
             }
+        }
+        out.push_str(
+            "# HELP callvault_recorder_calls_refused New calls refused with 503 (admission control), by reason\n\
+             # TYPE callvault_recorder_calls_refused counter\n",
+        );
+        for (reason, value) in [
+            ("max-calls", &self.calls_refused_max_calls),
+            ("rate-limited", &self.calls_refused_rate_limited),
+        ] {
+            out.push_str(&format!(
+                "callvault_recorder_calls_refused_total{{reason=\"{reason}\"}} {}\n",
+                value.load(Ordering::Relaxed)
+            ));
         }
         out
     }
@@ -109,16 +161,20 @@ struct Call {
     streams: Vec<RunningStream>,
     writer: Option<vault::RecordingWriter>,
     customer_streams: Vec<usize>,
-    rtcp: Option<UdpSocket>,
+    rtcp: Option<RtcpControl>,
     /// The ports answered, per offered m-line (0 for a rejected one), and the RTCP port.
     ports: Vec<u16>,
     rtcp_port: u16,
     media_address: IpAddr,
+    /// The SDP offer in force (offered again to a re-INVITE without a body).
+    offer: siprec::SessionDescription,
+    /// The `o=` version of the last answer.
+    session_version: u64,
 }
 
 struct RunningStream {
-    commands: mpsc::UnboundedSender<StreamCommand>,
-    task: JoinHandle<StreamResult>,
+    commands: StreamControl,
+    task: oneshot::Receiver<StreamResult>,
     last_packet_ms: Arc<AtomicU64>,
     paused: bool,
     paused_flag: Arc<std::sync::atomic::AtomicBool>,
@@ -132,6 +188,14 @@ pub async fn run(
     bound: tokio::sync::oneshot::Sender<std::io::Result<SocketAddr>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    // The capture engine owns every media socket (see `engine`).
+    let engine = match Engine::start(EngineConfig::from_env(), metrics.clone()) {
+        Ok(engine) => engine,
+        Err(err) => {
+            let _ = bound.send(Err(err));
+            return;
+        }
+    };
     let mut config = SipServerConfig {
         listen: settings.listen,
         ..SipServerConfig::default()
@@ -154,13 +218,17 @@ pub async fn run(
     let mut calls: HashMap<String, Call> = HashMap::new();
     let mut next_port = settings.rtp_ports.0;
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut admission = crate::admission::Admission::new(settings.admission);
+    let epoch = Instant::now();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             event = server.next_event() => {
                 let Some(event) = event else { break };
-                handle_event(&service, &settings, &metrics, &handle, local, &mut calls, &mut next_port, &news_tx, event).await;
+                let now_ms = epoch.elapsed().as_millis() as u64;
+                let Some(event) = admit(&mut admission, &metrics, &handle, calls.len(), now_ms, event) else { continue };
+                handle_event(&service, &settings, &metrics, &handle, local, &mut calls, &mut next_port, &news_tx, &engine, event).await;
             }
             Some((call_id, news)) = news_rx.recv() => {
                 if let Some(call) = calls.get_mut(&call_id) {
@@ -197,6 +265,44 @@ pub async fn run(
     handle.shutdown();
 }
 
+/// Admission control for new calls (INVITE outside a dialog): refused ones are answered
+/// `503 Service Unavailable` with `Retry-After` here, before any parsing or catalog
+/// work, and counted; everything else is handed on.
+fn admit(
+    admission: &mut crate::admission::Admission,
+    metrics: &RecorderMetrics,
+    handle: &SipHandle,
+    active_calls: usize,
+    now_ms: u64,
+    event: SipEvent,
+) -> Option<SipEvent> {
+    let SipEvent::Request(request) = &event else {
+        return Some(event);
+    };
+    if request.method != Method::Invite || request.is_reinvite() {
+        return Some(event);
+    }
+    let Err(refusal) = admission.admit(request.source.ip(), active_calls, now_ms) else {
+        return Some(event);
+    };
+    let counter = match refusal {
+        crate::admission::Refusal::MaxCalls => &metrics.calls_refused_max_calls,
+        crate::admission::Refusal::RateLimited { .. } => &metrics.calls_refused_rate_limited,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(reason = refusal.code(), "new call refused by admission control");
+    let response = request
+        .response(503, "Service Unavailable")
+        .map(|r| {
+            r.header("Retry-After", &refusal.retry_after_s().to_string())
+                .header("Warning", &format!("399 callvault \"{}\"", refusal.code()))
+                .build()
+        })
+        .unwrap_or_default();
+    let _ = handle.respond(request.transaction, response);
+    None
+}
+
 /// Whether the call has been silent too long (paused streams do not count).
 fn check_timers(call: &Call, settings: &RecorderSettings) -> bool {
     let now_ms = call.answered.elapsed().as_millis() as u64;
@@ -222,16 +328,17 @@ async fn handle_event(
     calls: &mut HashMap<String, Call>,
     next_port: &mut u16,
     news: &mpsc::UnboundedSender<(String, StreamNews)>,
+    engine: &Engine,
     event: SipEvent,
 ) {
     match event {
         SipEvent::Request(request) if request.method == Method::Invite && !request.is_reinvite() => {
-            let response = on_invite(service, settings, metrics, local, calls, next_port, news, &request).await;
+            let response = on_invite(service, settings, metrics, local, calls, next_port, news, engine, &request).await;
             let _ = handle.respond(request.transaction, response);
         }
-        SipEvent::Request(request) if request.method == Method::Invite => {
-            // re-INVITE: keep the streams, answer with the same ports (pause/resume and
-            // metadata updates are recorded as notes).
+        SipEvent::Request(request) if matches!(request.method, Method::Invite | Method::Update) => {
+            // re-INVITE or UPDATE (RFC 3311): keep the streams, answer with the same ports
+            // (pause/resume and metadata updates are recorded as notes).
             let response = reinvite_answer(calls, &request);
             let _ = handle.respond(request.transaction, response);
         }
@@ -277,12 +384,17 @@ async fn on_invite(
     calls: &mut HashMap<String, Call>,
     next_port: &mut u16,
     news: &mpsc::UnboundedSender<(String, StreamNews)>,
+    engine: &Engine,
     request: &IncomingRequest,
 ) -> Vec<u8> {
     let Ok(message) = request.message() else {
         return Vec::new();
     };
     let reply = |status: u16, reason: &str| request.response(status, reason).map(|r| r.build()).unwrap_or_default();
+    let timer = session_timer(&message);
+    if let Some(refused) = timer_refusal(request, &timer) {
+        return refused;
+    }
     let content_type = message
         .header_str("Content-Type")
         .map(|v| v.to_string())
@@ -354,13 +466,22 @@ async fn on_invite(
         agent_patterns: tenant.agent_patterns.clone(),
         country: tenant.country.clone(),
     };
-    let transfer = [
-        ("History-Info", "History-Info"),
-        ("Diversion", "Diversion"),
-        ("Referred-By", "Referred-By"),
-    ]
-    .into_iter()
-    .find_map(|(name, label)| header(&message, name).map(|v| (label, v)));
+    // A call transferred in (CSI-SCOPE): the headers the client copied, its metadata,
+    // or the trunk/number it arrived on as `[[sip.transfers]]` configures.
+    let transfer_facts = crate::transfer::TransferFacts {
+        diversion: all_headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Diversion"))
+            .flat_map(|(_, value)| crate::transfer::split_entries(value))
+            .collect(),
+        history_info: message.history_info(),
+        referred_by: all_headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("Referred-By") || name.eq_ignore_ascii_case("b"))
+            .map(|(_, value)| value.as_str()),
+        metadata_from: offer.metadata.as_ref().ok().and_then(|m| m.transferred_from.as_deref()),
+    };
+    let transfer = crate::transfer::detect(&transfer_facts, &settings.transfers, &facts);
     let headers = CallHeaders {
         recording_notice: header(&message, "Recording-Notice"),
         recording_consent: header(&message, "Recording-Consent"),
@@ -428,6 +549,7 @@ async fn on_invite(
     let shared_gate = Arc::new(SharedGate::new());
     let gate = Gate::at_answer(&decision.policy.consent, &plan.signals);
     let customer_labels: Vec<String> = plan.customer_labels().into_iter().map(str::to_owned).collect();
+    let shard = engine.call_shard();
     let mut streams = Vec::new();
     let mut live_streams = Vec::new();
     let mut customer_streams = Vec::new();
@@ -452,41 +574,39 @@ async fn on_invite(
             sample_rate: codec.rtp_clock_rate(),
             participant: *owner,
         });
-        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
-        let (stream_news_tx, mut stream_news_rx) = mpsc::unbounded_channel();
-        let forward = news.clone();
-        let id = call_id.clone();
-        tokio::spawn(async move {
-            while let Some(item) = stream_news_rx.recv().await {
-                if forward.send((id.clone(), item)).is_err() {
-                    break;
-                }
-            }
-        });
         let last_packet_ms = Arc::new(AtomicU64::new(0));
         let paused_flag = Arc::new(std::sync::atomic::AtomicBool::new(receiving.paused));
         let task = StreamTask {
-            paused: paused_flag.clone(),
-            index,
             socket,
-            codec,
-            payload_type: receiving.codec.payload_type,
-            telephone_event_pt: receiving.telephone_event_pt,
-            customer,
             answered,
-            gate: shared_gate.clone(),
-            last_packet_ms: last_packet_ms.clone(),
-            news: stream_news_tx,
-            commands: commands_rx,
+            spec: StreamSpec {
+                index,
+                codec,
+                payload_type: receiving.codec.payload_type,
+                telephone_event_pt: receiving.telephone_event_pt,
+                customer,
+                gate: shared_gate.clone(),
+                last_packet_ms: last_packet_ms.clone(),
+                paused: paused_flag.clone(),
+                call_id: call_id.clone(),
+                news: news.clone(),
+            },
+        };
+        let Ok((commands, task)) = engine.add_stream(shard, task) else {
+            return reply(503, "Recorder shutting down");
         };
         streams.push(RunningStream {
-            commands: commands_tx,
-            task: tokio::spawn(task.run()),
+            commands,
+            task,
             last_packet_ms,
             paused: receiving.paused,
             paused_flag,
         });
     }
+    // The shared RTCP port: sender reports and BYEs matched to these streams by SSRC.
+    let rtcp = engine
+        .add_rtcp(shard, rtcp, &streams.iter().map(|s| &s.commands).collect::<Vec<_>>())
+        .ok();
     let live = LiveCall {
         direction: plan.direction,
         parties: live_parties(&plan),
@@ -506,19 +626,23 @@ async fn on_invite(
         streams,
         writer: None,
         customer_streams,
-        rtcp: Some(rtcp),
+        rtcp,
         ports: answered_ports,
         rtcp_port,
         media_address: settings.media_address,
+        offer: offer.sdp.clone(),
+        session_version: 1,
     };
     apply_gate(service, &mut call).await;
     calls.insert(call_id, call);
     request
         .response(200, "OK")
         .map(|r| {
-            r.to_tag(&new_tag())
+            let r = r
+                .to_tag(&new_tag())
                 .header("Contact", &format!("<sip:callvault@{local}>;+sip.srs"))
-                .header("Require", "siprec")
+                .header("Require", "siprec");
+            with_timer(r, &timer)
                 .body("application/sdp", answer.into_bytes())
                 .build()
         })
@@ -531,6 +655,17 @@ fn new_tag() -> String {
 }
 
 fn live_parties(plan: &CallPlan) -> Vec<LiveParty> {
+    // The address a transferred call came from is kept as a party of its own.
+    let transfer_source = plan
+        .transfer
+        .as_ref()
+        .and_then(|t| t.source_uri.clone())
+        .map(|uri| LiveParty {
+            role: "transfer-source".to_owned(),
+            aors: vec![uri],
+            name: None,
+            joined_mid_call: false,
+        });
     plan.parties
         .iter()
         .map(|p| LiveParty {
@@ -545,16 +680,20 @@ fn live_parties(plan: &CallPlan) -> Vec<LiveParty> {
             name: p.name.clone(),
             joined_mid_call: p.joined_mid_call,
         })
+        .chain(transfer_source)
         .collect()
 }
 
-async fn bind_next(settings: &RecorderSettings, next_port: &mut u16) -> Option<UdpSocket> {
+/// The next free port of the range, bound non-blocking for the capture engine.
+async fn bind_next(settings: &RecorderSettings, next_port: &mut u16) -> Option<std::net::UdpSocket> {
     let (low, high) = settings.rtp_ports;
     let span = u32::from(high.saturating_sub(low)) + 1;
     for _ in 0..span {
         let port = *next_port;
         *next_port = if port >= high { low } else { port + 1 };
-        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(settings.media_address, port)).await {
+        if let Ok(socket) = std::net::UdpSocket::bind(SocketAddr::new(settings.media_address, port))
+            && socket.set_nonblocking(true).is_ok()
+        {
             return Some(socket);
         }
     }
@@ -588,7 +727,53 @@ fn answer_discard(
         .unwrap_or_default()
 }
 
+/// The session-timer answer (RFC 4028) to a request.
+fn session_timer(message: &sip::SipMessage<'_>) -> crate::session_timer::TimerAnswer {
+    let session_expires = message
+        .session_expires()
+        .map(|value| value.map(|se| (se.seconds, se.refresher())));
+    crate::session_timer::answer(crate::session_timer::TimerRequest {
+        session_expires,
+        supports_timer: message.supports("timer") || message.requires("timer"),
+    })
+}
+
+/// The error response for a session timer the recorder cannot accept, if any.
+fn timer_refusal(request: &IncomingRequest, timer: &crate::session_timer::TimerAnswer) -> Option<Vec<u8>> {
+    use crate::session_timer::TimerAnswer;
+    let response = match timer {
+        TimerAnswer::TooSmall { min_se } => request
+            .response(422, "Session Interval Too Small")
+            .map(|r| r.header("Min-SE", &min_se.to_string()).build()),
+        TimerAnswer::Malformed => request.response(400, "Bad Session-Expires").map(|r| r.build()),
+        TimerAnswer::None | TimerAnswer::Accept { .. } => return None,
+    };
+    Some(response.unwrap_or_default())
+}
+
+/// Adds `Session-Expires` (and `Require: timer`) to a 2xx as the session timer says.
+fn with_timer(builder: sip::ResponseBuilder, timer: &crate::session_timer::TimerAnswer) -> sip::ResponseBuilder {
+    match timer {
+        crate::session_timer::TimerAnswer::Accept {
+            session_expires,
+            require_timer,
+        } => {
+            let builder = builder.header("Session-Expires", session_expires);
+            if *require_timer {
+                builder.header("Require", "timer")
+            } else {
+                builder
+            }
+        }
+        _ => builder,
+    }
+}
+
+/// Answers a re-INVITE or an UPDATE (RFC 3311) of a call: a new SDP offer is answered
+/// on the same ports (pause with `a=inactive`, resume), metadata updates record who
+/// joined, a body-less request refreshes the session timer.
 fn reinvite_answer(calls: &mut HashMap<String, Call>, request: &IncomingRequest) -> Vec<u8> {
+    use crate::session_body::SessionBody;
     let Ok(message) = request.message() else {
         return Vec::new();
     };
@@ -596,46 +781,59 @@ fn reinvite_answer(calls: &mut HashMap<String, Call>, request: &IncomingRequest)
     let Some(call) = calls.get_mut(message.call_id()) else {
         return reply(481, "Call/Transaction Does Not Exist");
     };
+    let timer = session_timer(&message);
+    if let Some(refused) = timer_refusal(request, &timer) {
+        return refused;
+    }
     let content_type = message
         .header_str("Content-Type")
         .map(|v| v.to_string())
         .unwrap_or_default();
-    // A re-INVITE carries a SIPREC offer again, or plain SDP.
-    let (sdp, metadata) = match siprec::parse_offer(&content_type, message.body()) {
-        Ok(offer) => (offer.sdp, offer.metadata.ok()),
-        Err(_) => match siprec::parse_sdp(message.body()) {
-            Ok(sdp) => (sdp, None),
-            Err(_) => return reply(488, "Not Acceptable Here"),
-        },
+    let (sdp, metadata) = match crate::session_body::session_body(&content_type, message.body()) {
+        Ok(SessionBody::Offer(sdp, metadata)) => (Some(*sdp), metadata.map(|m| *m)),
+        Ok(SessionBody::Metadata(metadata)) => (None, Some(*metadata)),
+        // A re-INVITE without an offer gets the current session as the offer (RFC 3261
+        // §14.2); an UPDATE without one gets no body (RFC 3311 §5.2).
+        Ok(SessionBody::Empty) if request.method == Method::Invite => (Some(call.offer.clone()), None),
+        Ok(SessionBody::Empty) => (None, None),
+        Err(415) => return reply(415, "Unsupported Media Type"),
+        Err(400) => return reply(400, "Bad Recording Metadata"),
+        Err(_) => return reply(488, "Not Acceptable Here"),
     };
-    if sdp.media.len() != call.ports.len() {
-        return reply(488, "Not Acceptable Here");
-    }
-    let params = AnswerParams {
-        local_ip: call.media_address,
-        ports: call.ports.clone(),
-        rtcp_port: call.rtcp_port,
-        session_id: call.live.answered_at.timestamp() as u64,
-        session_version: 2,
-        codecs: vec![CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722, CodecKind::Opus],
-    };
-    let (answer, negotiated) = siprec::build_answer(&sdp, &params);
     let now_ms = call.answered.elapsed().as_millis();
-    let receiving: Vec<&siprec::ReceivingStream> = negotiated
-        .iter()
-        .filter_map(|n| match &n.outcome {
-            StreamOutcome::Receiving(r) => Some(r),
-            StreamOutcome::Rejected(_) => None,
-        })
-        .collect();
-    for (stream, negotiated) in call.streams.iter_mut().zip(receiving) {
-        if stream.paused != negotiated.paused {
-            stream.paused = negotiated.paused;
-            stream.paused_flag.store(negotiated.paused, Ordering::SeqCst);
-            // The pause itself is recorded (`a=inactive`); the inactivity timeout skips it.
-            let what = if negotiated.paused { "paused" } else { "resumed" };
-            call.live.notes.push(format!("{what} at {now_ms} ms"));
+    let mut answer = None;
+    if let Some(sdp) = sdp {
+        if sdp.media.len() != call.ports.len() {
+            return reply(488, "Not Acceptable Here");
         }
+        call.session_version += 1;
+        let params = AnswerParams {
+            local_ip: call.media_address,
+            ports: call.ports.clone(),
+            rtcp_port: call.rtcp_port,
+            session_id: call.live.answered_at.timestamp() as u64,
+            session_version: call.session_version,
+            codecs: vec![CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722, CodecKind::Opus],
+        };
+        let (sdp_answer, negotiated) = siprec::build_answer(&sdp, &params);
+        let receiving: Vec<&siprec::ReceivingStream> = negotiated
+            .iter()
+            .filter_map(|n| match &n.outcome {
+                StreamOutcome::Receiving(r) => Some(r),
+                StreamOutcome::Rejected(_) => None,
+            })
+            .collect();
+        for (stream, negotiated) in call.streams.iter_mut().zip(receiving) {
+            if stream.paused != negotiated.paused {
+                stream.paused = negotiated.paused;
+                stream.paused_flag.store(negotiated.paused, Ordering::SeqCst);
+                // The pause itself is recorded (`a=inactive`); the inactivity timeout skips it.
+                let what = if negotiated.paused { "paused" } else { "resumed" };
+                call.live.notes.push(format!("{what} at {now_ms} ms"));
+            }
+        }
+        call.offer = sdp;
+        answer = Some(sdp_answer);
     }
     if let Some(update) = metadata {
         let known: Vec<String> = call.live.parties.iter().flat_map(|p| p.aors.clone()).collect();
@@ -655,7 +853,14 @@ fn reinvite_answer(calls: &mut HashMap<String, Call>, request: &IncomingRequest)
     }
     request
         .response(200, "OK")
-        .map(|r| r.body("application/sdp", answer.into_bytes()).build())
+        .map(|r| {
+            let r = with_timer(r, &timer);
+            match answer {
+                Some(sdp) => r.body("application/sdp", sdp.into_bytes()),
+                None => r,
+            }
+            .build()
+        })
         .unwrap_or_default()
 }
 
@@ -794,6 +999,9 @@ async fn finish(service: &Service, metrics: &RecorderMetrics, mut call: Call, wh
                 result.foreign_source_dropped
             ));
         }
+        if let Some(note) = rtcp_note(i, &result.rtcp) {
+            writer.add_note(note);
+        }
         let _ = writer.set_packets_lost(i as i64, result.lost as i64);
         if let Some(spool) = result.writer
             && let Err(err) = writer.put_spooled(i as i64, spool).await
@@ -817,4 +1025,18 @@ async fn finish(service: &Service, metrics: &RecorderMetrics, mut call: Call, wh
     {
         tracing::error!(code = %err.code, "cannot seal: {}", err.message);
     }
+}
+
+/// What the sender said over RTCP about stream `i`, as a note of the recording.
+fn rtcp_note(i: usize, rtcp: &crate::stream::RtcpSeen) -> Option<String> {
+    let report = match (rtcp.sender_packets, rtcp.sender_octets) {
+        (Some(packets), Some(octets)) => Some(format!(
+            "sender reported {packets} packets, {octets} octets in {} RTCP sender reports",
+            rtcp.sender_reports
+        )),
+        _ => None,
+    };
+    let bye = rtcp.bye.then(|| "RTCP BYE received".to_owned());
+    let parts: Vec<String> = report.into_iter().chain(bye).collect();
+    (!parts.is_empty()).then(|| format!("stream {i}: {}", parts.join("; ")))
 }

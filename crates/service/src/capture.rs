@@ -211,7 +211,9 @@ impl Service {
     pub fn capture_participant(&self, decision: &CaptureDecision, idx: usize, party: &LiveParty) -> ParticipantRecord {
         let policy = &decision.policy;
         let hasher = NumberHasher::new(self.vault.number_hash_key());
-        let is_customer = party.role == "customer";
+        // A transfer source (an address from Diversion/History-Info/Referred-By) may be a
+        // person's own line: it is kept as the customer's number would be.
+        let is_customer = party.role == "customer" || party.role == "transfer-source";
         let name_field = if is_customer {
             CatalogField::CustomerName
         } else {

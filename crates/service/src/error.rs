@@ -11,6 +11,8 @@ pub enum ErrorKind {
     Refused,
     /// Not allowed for this actor or purpose (HTTP 403).
     Forbidden,
+    /// No valid credentials: missing, wrong, expired, forged or revoked (HTTP 401).
+    Unauthenticated,
     NotFound,
     Conflict,
     /// Stored data failed its integrity check or a key is wrong (HTTP 500, loud).

@@ -6,8 +6,10 @@
 
 mod capture;
 mod error;
+pub mod identities;
 mod ingest;
 mod recordings;
+mod retention;
 mod screen;
 mod tenants;
 pub mod wire;
@@ -21,6 +23,7 @@ use policy::Policy;
 pub use capture::{CaptureDecision, LiveCall, LiveParty, LiveStream};
 pub use error::{ErrorKind, ServiceError};
 pub use recordings::{ExportFormat, ExportRequest, ExportedAudio, RecordingQuery};
+pub use retention::{CERTIFICATE_FORMAT, DeletionCertificate, HoldRequest, SweepReport};
 pub use tenants::TenantChange;
 
 /// Settings the service needs from the configuration.
@@ -71,26 +74,18 @@ impl Service {
         Ok(())
     }
 
-    /// Verifies the audit chain: every event commits to the previous one. Returns the
-    /// number of events, or the first bad one.
+    /// Verifies the audit chain and its signed checkpoints (see `vault::AuditLog::verify`).
+    /// Returns the number of events, or the first bad one.
     pub async fn verify_audit(&self) -> Result<usize, ServiceError> {
-        let events = self.vault.catalog().audit_events().await?;
-        let mut prev = governance::GENESIS_HASH.to_owned();
-        for (i, stored) in events.iter().enumerate() {
-            let expected_seq = i as i64 + 1;
-            if stored.seq != expected_seq
-                || stored.prev_hash != prev
-                || governance::chain_hash(&prev, &stored.event) != stored.hash
-            {
-                return Err(ServiceError::new(
-                    ErrorKind::Integrity,
-                    "audit-chain-broken",
-                    format!("audit chain broken at event {expected_seq}"),
-                ));
-            }
-            prev = stored.hash.clone();
+        let report = self.vault.catalog().audit().verify(None).await?;
+        match report.fault {
+            Some(fault) => Err(ServiceError::new(
+                ErrorKind::Integrity,
+                "audit-chain-broken",
+                format!("audit chain broken at {fault}"),
+            )),
+            None => Ok(usize::try_from(report.events).unwrap_or_default()),
         }
-        Ok(events.len())
     }
 
     /// Start-up recovery of recordings left open by a crash before `started_before`.

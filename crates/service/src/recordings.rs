@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use governance::{Actor, AuditEvent, Outcome, ReadRequest};
-use media::SampleEncoding;
 use uuid::Uuid;
 use vault::{RecordingEntry, RecordingFilter, RecordingRecord, StreamRecord};
 
@@ -66,7 +65,7 @@ pub struct RecordingQuery {
     pub to: Option<DateTime<Utc>>,
 }
 
-fn parse_id(id: &str) -> Result<Uuid, ServiceError> {
+pub(crate) fn parse_id(id: &str) -> Result<Uuid, ServiceError> {
     Uuid::parse_str(id).map_err(|_| ServiceError::new(ErrorKind::NotFound, "not-found", "recording not found"))
 }
 
@@ -273,32 +272,31 @@ impl Service {
             })?],
             None => entry.streams.iter().collect(),
         };
-        let mut rate = None;
-        let mut channels: Vec<(String, Vec<i16>)> = Vec::new();
+        let mut channels: Vec<(String, u32, Vec<i16>)> = Vec::new();
         for stream in chosen {
             let audio = self.vault.read_stream(permit, entry, stream.idx).await?;
-            let encoding = SampleEncoding::from_codec_name(&stream.codec).ok_or_else(|| {
+            let stored_rate = u32::try_from(stream.sample_rate).unwrap_or(8000);
+            let decoded = media::decode_stored(&stream.codec, stored_rate, &audio.audio).map_err(|err| {
                 ServiceError::new(
                     ErrorKind::Internal,
-                    "codec-unsupported",
-                    format!("stored codec {} cannot be exported", stream.codec),
+                    err.code(),
+                    format!("stream {:?} (codec {}): {err}", stream.label, stream.codec),
                 )
             })?;
-            if *rate.get_or_insert(stream.sample_rate) != stream.sample_rate {
-                return Err(ServiceError::new(
-                    ErrorKind::Internal,
-                    "rate-mismatch",
-                    "streams have different sample rates",
-                ));
-            }
             let role = stream
                 .participant
                 .and_then(|p| entry.participants.iter().find(|q| q.idx == p))
                 .map(|p| p.role.clone())
                 .unwrap_or_default();
-            channels.push((role, media::decode_to_pcm16(encoding, &audio.audio)));
+            channels.push((role, decoded.sample_rate, decoded.samples));
         }
-        let rate = u32::try_from(rate.unwrap_or(8000)).unwrap_or(8000);
+        // Streams of different codecs (G.711 at 8 kHz beside G.722 at 16 kHz) are
+        // brought to the highest rate among them before they are laid out or mixed.
+        let rate = channels.iter().map(|(_, r, _)| *r).max().unwrap_or(8000);
+        let mut channels: Vec<(String, Vec<i16>)> = channels
+            .into_iter()
+            .map(|(role, from, samples)| (role, media::ogg_opus::resample(&samples, from, rate)))
+            .collect();
         let out: Vec<Vec<i16>> = match req.format {
             ExportFormat::Ogg => {
                 // Customer left, agent right for two streams, as wav-stereo.

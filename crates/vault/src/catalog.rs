@@ -11,6 +11,7 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
+use crate::audit_log::AuditLog;
 use crate::error::VaultError;
 use crate::records::*;
 
@@ -19,7 +20,7 @@ pub fn ts(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-fn parse_ts(text: &str) -> Result<DateTime<Utc>, VaultError> {
+pub(crate) fn parse_ts(text: &str) -> Result<DateTime<Utc>, VaultError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| VaultError::Corrupt(format!("bad timestamp {text:?} in catalog")))
@@ -55,11 +56,17 @@ pub struct SealUpdate<'a> {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pool: SqlitePool,
+    audit: AuditLog,
 }
 
 impl Catalog {
-    /// Opens (creating and migrating) the catalog file.
+    /// Opens (creating and migrating) the catalog file; its audit log signs nothing.
     pub async fn open(file: &Path) -> Result<Self, VaultError> {
+        Self::open_with_audit_keys(file, None).await
+    }
+
+    /// Opens the catalog; its audit log signs checkpoints with the key in `keys_dir`.
+    pub async fn open_with_audit_keys(file: &Path, keys_dir: Option<&Path>) -> Result<Self, VaultError> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -68,10 +75,16 @@ impl Catalog {
             .busy_timeout(std::time::Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/catalog").run(&pool).await?;
-        Ok(Catalog { pool })
+        let audit = AuditLog::start(&options, pool.clone(), keys_dir).await?;
+        Ok(Catalog { pool, audit })
+    }
+
+    /// The audit log (hash chain, signed checkpoints, alerts).
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -79,6 +92,7 @@ impl Catalog {
     }
 
     pub async fn close(&self) {
+        self.audit.close().await;
         self.pool.close().await;
     }
 
@@ -455,74 +469,14 @@ impl Catalog {
         .transpose()
     }
 
-    /// Appends an event to the audit chain (serialised by an immediate transaction).
+    /// Appends an event to the audit chain; returns once it is durable (group commit).
     pub async fn append_audit(&self, event: &governance::AuditEvent) -> Result<StoredAuditEvent, VaultError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let last: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (seq, prev_hash) = match last {
-            Some((seq, hash)) => (seq + 1, hash),
-            None => (1, governance::GENESIS_HASH.to_owned()),
-        };
-        let hash = governance::chain_hash(&prev_hash, event);
-        sqlx::query(
-            "INSERT INTO audit_events (seq, at, actor, action, outcome, tenant, recording_id, purpose, reason, detail, prev_hash, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(seq)
-        .bind(ts(event.at))
-        .bind(&event.actor)
-        .bind(&event.action)
-        .bind(event.outcome.as_str())
-        .bind(&event.tenant)
-        .bind(&event.recording_id)
-        .bind(&event.purpose)
-        .bind(&event.reason)
-        .bind(event.detail.to_string())
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(StoredAuditEvent {
-            seq,
-            event: event.clone(),
-            prev_hash,
-            hash,
-        })
+        self.audit.append(event.clone()).await
     }
 
     /// Every audit event in order.
     pub async fn audit_events(&self) -> Result<Vec<StoredAuditEvent>, VaultError> {
-        let rows = sqlx::query("SELECT * FROM audit_events ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let outcome: String = row.try_get("outcome")?;
-                let detail: String = row.try_get("detail")?;
-                Ok(StoredAuditEvent {
-                    seq: row.try_get("seq")?,
-                    event: governance::AuditEvent {
-                        at: parse_ts(&row.try_get::<String, _>("at")?)?,
-                        actor: row.try_get("actor")?,
-                        action: row.try_get("action")?,
-                        outcome: serde_json::from_value(serde_json::Value::String(outcome))
-                            .map_err(|_| VaultError::Corrupt("bad audit outcome".into()))?,
-                        tenant: row.try_get("tenant")?,
-                        recording_id: row.try_get("recording_id")?,
-                        purpose: row.try_get("purpose")?,
-                        reason: row.try_get("reason")?,
-                        detail: serde_json::from_str(&detail)
-                            .map_err(|_| VaultError::Corrupt("bad audit detail".into()))?,
-                    },
-                    prev_hash: row.try_get("prev_hash")?,
-                    hash: row.try_get("hash")?,
-                })
-            })
-            .collect()
+        self.audit.events().await
     }
 }
 

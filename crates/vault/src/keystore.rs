@@ -15,6 +15,9 @@ use crate::keys::{KEYSTORE_FILE, KeyDirectory};
 
 const KEY_CHECK_PLAINTEXT: &[u8] = b"callvault key check v1";
 
+/// The KEK of keys under a legal hold: never a retention day, so never destroyed by one.
+pub const HOLD_KEK: &str = "hold";
+
 /// Opened key store.
 #[derive(Debug, Clone)]
 pub struct KeyStore {
@@ -80,30 +83,38 @@ impl KeyStore {
         // deferred one could not upgrade to a write while another connection commits.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let day_text = day.to_string();
-        let existing: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped FROM keks WHERE day = ?")
-            .bind(&day_text)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let kek = match existing {
-            Some((wrapped,)) => {
-                unwrap_key(&self.master, &wrapped, &kek_context(&day_text)).map_err(|_| VaultError::WrongMasterKey)?
-            }
-            None => {
-                let kek = SecretKey::random();
-                sqlx::query("INSERT INTO keks (day, wrapped) VALUES (?, ?)")
-                    .bind(&day_text)
-                    .bind(wrap_key(&self.master, &kek, &kek_context(&day_text)))
-                    .execute(&mut *tx)
-                    .await?;
-                kek
-            }
-        };
+        let kek = self.kek_in(&mut tx, &day_text).await?;
         sqlx::query("INSERT INTO data_keys (recording_id, kek_day, wrapped) VALUES (?, ?, ?)")
             .bind(recording.to_string())
             .bind(&day_text)
             .bind(wrap_key(&kek, key, &data_key_context(recording)))
             .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores many data keys in one transaction (bulk import): each wrapped by the KEK
+    /// of its retention day.
+    pub async fn store_data_keys(&self, keys: &[(Uuid, NaiveDate, SecretKey)]) -> Result<(), VaultError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut keks: std::collections::HashMap<NaiveDate, SecretKey> = std::collections::HashMap::new();
+        for (recording, day, key) in keys {
+            let kek = match keks.get(day) {
+                Some(kek) => kek.clone(),
+                None => {
+                    let kek = self.kek_in(&mut tx, &day.to_string()).await?;
+                    keks.insert(*day, kek.clone());
+                    kek
+                }
+            };
+            sqlx::query("INSERT INTO data_keys (recording_id, kek_day, wrapped) VALUES (?, ?, ?)")
+                .bind(recording.to_string())
+                .bind(day.to_string())
+                .bind(wrap_key(&kek, key, &data_key_context(*recording)))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -146,6 +157,108 @@ impl KeyStore {
         tx.commit().await?;
         self.checkpoint().await?;
         Ok(keys.rows_affected())
+    }
+
+    /// Destroys the KEK of every retention day before `day` (never the hold KEK) and
+    /// every data key under them, in one transaction forced to disk: all recordings due
+    /// on those days become unreadable at once. Returns the days destroyed.
+    pub async fn destroy_days_before(&self, day: NaiveDate) -> Result<Vec<NaiveDate>, VaultError> {
+        let day = day.to_string();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let days: Vec<(String,)> = sqlx::query_as("SELECT day FROM keks WHERE day < ? AND day <> ? ORDER BY day")
+            .bind(&day)
+            .bind(HOLD_KEK)
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM data_keys WHERE kek_day < ? AND kek_day <> ?")
+            .bind(&day)
+            .bind(HOLD_KEK)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM keks WHERE day < ? AND day <> ?")
+            .bind(&day)
+            .bind(HOLD_KEK)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if !days.is_empty() {
+            self.checkpoint().await?;
+        }
+        days.into_iter()
+            .map(|(d,)| d.parse().map_err(|_| VaultError::Corrupt(format!("KEK day {d}"))))
+            .collect()
+    }
+
+    /// Crypto-shreds many recordings in one transaction forced to disk.
+    pub async fn destroy_data_keys(&self, recordings: &[Uuid]) -> Result<u64, VaultError> {
+        let mut destroyed = 0;
+        let mut tx = self.pool.begin().await?;
+        for batch in recordings.chunks(500) {
+            let marks = vec!["?"; batch.len()].join(",");
+            let sql = format!("DELETE FROM data_keys WHERE recording_id IN ({marks})");
+            let mut query = sqlx::query(&sql);
+            for id in batch {
+                query = query.bind(id.to_string());
+            }
+            destroyed += query.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(destroyed)
+    }
+
+    /// Moves a data key under the hold KEK (a legal hold: the key survives the
+    /// destruction of its retention day) or back under the KEK of `day` (`None` = hold).
+    pub async fn rewrap_data_key(&self, recording: Uuid, day: Option<NaiveDate>) -> Result<(), VaultError> {
+        let key = self.data_key(recording).await?;
+        let target = day.map_or_else(|| HOLD_KEK.to_owned(), |d| d.to_string());
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let kek = self.kek_in(&mut tx, &target).await?;
+        sqlx::query("UPDATE data_keys SET kek_day = ?, wrapped = ? WHERE recording_id = ?")
+            .bind(&target)
+            .bind(wrap_key(&kek, &key, &data_key_context(recording)))
+            .bind(recording.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        // The old wrapping is gone from the WAL too.
+        self.checkpoint().await
+    }
+
+    /// Recordings whose data key is under the hold KEK.
+    pub async fn held_keys(&self) -> Result<Vec<Uuid>, VaultError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT recording_id FROM data_keys WHERE kek_day = ?")
+            .bind(HOLD_KEK)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(id,)| {
+                id.parse()
+                    .map_err(|_| VaultError::Corrupt(format!("recording id {id}")))
+            })
+            .collect()
+    }
+
+    /// The KEK named `day` (a date or the hold KEK), created when missing.
+    async fn kek_in(&self, tx: &mut sqlx::SqliteConnection, day: &str) -> Result<SecretKey, VaultError> {
+        let existing: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped FROM keks WHERE day = ?")
+            .bind(day)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match existing {
+            Some((wrapped,)) => {
+                unwrap_key(&self.master, &wrapped, &kek_context(day)).map_err(|_| VaultError::WrongMasterKey)
+            }
+            None => {
+                let kek = SecretKey::random();
+                sqlx::query("INSERT INTO keks (day, wrapped) VALUES (?, ?)")
+                    .bind(day)
+                    .bind(wrap_key(&self.master, &kek, &kek_context(day)))
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(kek)
+            }
+        }
     }
 
     async fn checkpoint(&self) -> Result<(), VaultError> {

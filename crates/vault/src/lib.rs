@@ -2,11 +2,14 @@
 //! crypto-shredding and recovery. It stores and returns; it never decides who may
 //! read (a [`governance::ReadPermit`] is required to decrypt).
 
+mod audit_log;
 mod catalog;
 mod crypto;
 mod error;
+mod identities;
 mod keys;
 mod keystore;
+mod lifecycle;
 mod reader;
 mod records;
 mod recover;
@@ -23,11 +26,17 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use uuid::Uuid;
 
+pub use audit_log::{
+    AuditLog, AuditSettings, CHECKPOINT_FORMAT, Checkpoint, SIGNING_KEY_FILE, SigningKey, VerifyReport, key_id,
+    verify_detached,
+};
 pub use catalog::{Catalog, SealUpdate, ts};
 pub use crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding};
 pub use error::VaultError;
+pub use identities::{NewUser, UserRecord};
 pub use keys::KeyDirectory;
-pub use keystore::KeyStore;
+pub use keystore::{HOLD_KEK, KeyStore};
+pub use lifecycle::{LegalHold, SweepRecord};
 pub use reader::{StreamAudio, StreamTrailer};
 pub use records::*;
 pub use recover::RecoveryReport;
@@ -46,6 +55,7 @@ pub struct Vault {
     keystore: KeyStore,
     objects: Arc<dyn ObjectStore>,
     spool_dir: PathBuf,
+    keys_dir: PathBuf,
     number_hash_key: [u8; 32],
     /// The directory of a local object store, whose writes are made durable with fsync.
     local_root: Option<PathBuf>,
@@ -89,12 +99,13 @@ impl Vault {
         std::fs::create_dir_all(&spool_dir)?;
         let keys = KeyDirectory::open_or_create(keys_dir)?;
         let keystore = KeyStore::open(&keys).await?;
-        let catalog = Catalog::open(&data_dir.join(CATALOG_FILE)).await?;
+        let catalog = Catalog::open_with_audit_keys(&data_dir.join(CATALOG_FILE), Some(keys.path())).await?;
         Ok(Vault {
             catalog,
             keystore,
             objects,
             spool_dir,
+            keys_dir: keys.path().to_path_buf(),
             number_hash_key: keys.number_hash_key(),
             local_root: None,
             segments: Arc::new(std::sync::OnceLock::new()),
@@ -103,6 +114,12 @@ impl Vault {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The audit signing key of the key directory (created on first use); it also
+    /// signs deletion certificates.
+    pub fn signing_key(&self) -> Result<SigningKey, VaultError> {
+        SigningKey::load_or_create(&self.keys_dir)
     }
 
     /// The key for hashing phone numbers (lives in the key directory).
@@ -144,8 +161,12 @@ impl Vault {
 
     /// Crypto-shreds a recording: data key first (forced off disk), then objects,
     /// then the catalog row is replaced by a tombstone without personal data.
+    /// A recording under a legal hold is refused (`Conflict`).
     pub async fn erase(&self, id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<Tombstone, VaultError> {
         let entry = self.catalog.entry(id).await?;
+        if self.catalog.is_held(id, now).await? {
+            return Err(VaultError::Conflict(format!("recording {id} is under a legal hold")));
+        }
         self.keystore.destroy_data_key(id).await?;
         for stream in &entry.streams {
             self.delete_object(&stream.object_path).await?;
@@ -165,7 +186,7 @@ impl Vault {
         &self.objects
     }
 
-    pub(crate) fn keystore(&self) -> &KeyStore {
+    pub fn keystore(&self) -> &KeyStore {
         &self.keystore
     }
 
@@ -190,6 +211,13 @@ impl Vault {
 
     /// Forces a written object (and its directory entry) to disk before the catalog
     /// calls it sealed. `object_store`'s local backend renames into place without fsync.
+    /// Removes a recording's (now empty) object directory on the local file system.
+    pub(crate) fn remove_recording_dir(&self, tenant: &str, id: Uuid) {
+        if let Some(root) = &self.local_root {
+            let _ = std::fs::remove_dir(root.join(tenant).join(id.to_string()));
+        }
+    }
+
     /// Whether objects live on the local file system (not a remote store).
     pub(crate) fn is_local(&self) -> bool {
         self.local_root.is_some()

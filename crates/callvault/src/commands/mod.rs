@@ -1,9 +1,13 @@
 //! One module per command group; `run` dispatches.
 
 mod audit;
+mod authenticate;
+mod grants;
+mod identities;
 mod ingest;
 mod policy;
 mod recordings;
+mod retention;
 mod screening;
 mod serve;
 mod tenant;
@@ -40,6 +44,7 @@ fn init_logging(settings: &Settings, default: &str) {
 /// Opens the service for the configured directories.
 pub async fn open_service(settings: &Settings) -> anyhow::Result<service::Service> {
     let service = service::Service::open(&settings.data_dir, &settings.keys_dir, settings.service_settings()).await?;
+    service.vault().catalog().audit().configure(settings.audit).await?;
     Ok(service.with_screening(::screening::RegisterStore::new(settings.data_dir.join("screening"))))
 }
 
@@ -52,6 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let settings = Settings::load(&cli.global)?;
     let serving = matches!(cli.command, Command::Serve(_));
+    let as_user = cli.global.as_user.as_deref();
     init_logging(&settings, if serving { "info" } else { "warn" });
     match cli.command {
         Command::Serve(args) => serve::run(settings, args).await,
@@ -62,6 +68,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(command) => audit::run(&settings, command).await,
         Command::Screening(command) => screening::run(&settings, command).await,
         Command::Screen(args) => screening::screen(&settings, args).await,
+        Command::Admin(command) => identities::admin(&settings, command).await,
+        Command::User(command) => identities::user(&settings, as_user, command).await,
+        Command::Team(command) => identities::team(&settings, as_user, command).await,
+        Command::Attest(command) => identities::attest(&settings, as_user, command).await,
+        Command::Grant(command) => grants::grant(&settings, as_user, command).await,
+        Command::Token(command) => grants::token(&settings, as_user, command).await,
+        Command::Retention(command) => retention::run(&settings, command).await,
+        Command::Hold(command) => retention::hold(&settings, command).await,
     }
 }
 

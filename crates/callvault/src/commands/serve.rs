@@ -100,14 +100,45 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
         .context("the SIP recorder did not start")?
         .with_context(|| format!("cannot listen for SIP on {}", settings.sip.listen))?;
     println!("callvault recording SIPREC calls on sip:{sip_address} (UDP and TCP)");
+    let retention = settings
+        .retention
+        .interval
+        .map(|every| tokio::spawn(retention_worker(service.clone(), every, settings.retention.batch)));
     api::serve(listener, app, shutdown_signal()).await?;
+    if let Some(worker) = retention {
+        worker.abort();
+    }
     let _ = stop_tx.send(true);
     if let Err(err) = recorder.await {
         tracing::error!("recorder task failed: {err}");
     }
+    // Every shutdown leaves a signed checkpoint of the audit chain.
+    if let Err(err) = service.vault().catalog().audit().checkpoint(super::now()).await {
+        tracing::error!("audit checkpoint at shutdown: {err}");
+    }
     service.close().await;
     drop(lock);
     Ok(())
+}
+
+/// Sweeps every `every` (the first one at start-up). A sweep interrupted by shutdown
+/// is finished by the next one: every step of it can be repeated.
+async fn retention_worker(service: service::Service, every: std::time::Duration, batch: usize) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let at = super::now();
+        match service.retention_sweep(at, batch, at).await {
+            Ok(report) if report.certificate.deleted > 0 => tracing::info!(
+                sweep = %report.certificate.sweep_id,
+                deleted = report.certificate.deleted,
+                "retention sweep"
+            ),
+            Ok(_) => tracing::debug!("retention sweep: nothing due"),
+            Err(err) => tracing::error!(code = %err.code, "retention sweep failed: {}", err.message),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,12 +1,22 @@
 //! End-to-end tests: the real `callvault` binary on real files, a real SQLite catalog
 //! and a real HTTP client. One module per concern; tests are named after requirement IDs.
 
+mod audit;
 mod bad_input;
 mod export;
+mod export_codecs;
+mod flood;
 mod http;
+mod identities;
+mod live;
 mod policies;
 mod purpose;
 mod quickstart;
+mod retention;
+mod rtcp;
 mod security;
+mod session_timer;
 mod siprec;
+mod siprec_update;
 mod support;
+mod transfer;

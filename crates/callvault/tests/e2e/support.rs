@@ -337,9 +337,22 @@ impl Env {
     /// RTP from a free range of 20 ports; `default_tenant` gets every call. Waits for
     /// `/healthz` and for the SIP listener to answer an OPTIONS.
     pub fn serve_sip(&self, default_tenant: &str, inactivity_timeout_s: Option<u64>) -> SipServer {
+        self.serve_sip_with(default_tenant, inactivity_timeout_s, "")
+    }
+
+    /// [`Env::serve_sip`] with `sip_extra` (TOML lines) appended to the `[sip]` table.
+    pub fn serve_sip_with(
+        &self,
+        default_tenant: &str,
+        inactivity_timeout_s: Option<u64>,
+        sip_extra: &str,
+    ) -> SipServer {
         let base = free_port_block(24);
         let rtp_ports = (base + 4, base + 23);
         self.sip_config(rtp_ports, inactivity_timeout_s);
+        let config = self.path().join("callvault.toml");
+        let text = std::fs::read_to_string(&config).unwrap_or_default();
+        std::fs::write(&config, format!("{text}{sip_extra}\n")).unwrap();
         let log = self.path().join(format!("serve-{base}.log"));
         let sip: std::net::SocketAddr = format!("127.0.0.1:{base}").parse().unwrap();
         let http = format!("127.0.0.1:{}", base + 1);

@@ -281,6 +281,13 @@ fn read_callvault_elements(root: &Element, metadata: &mut RecordingMetadata) {
                         .map(str::to_owned),
                 });
             }
+            "transfer" => {
+                metadata.transferred_from = element
+                    .attribute(&["from"])
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned);
+            }
             _ => {}
         }
     }

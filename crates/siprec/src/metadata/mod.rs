@@ -14,7 +14,8 @@
 //! - vendor hints: Oracle/Acme `<apkt:callingParty>true</apkt:callingParty>` in a participant's
 //!   `<extensiondata>`, and Sonus `<callData>` (`fromhdr`, `tohdr`, `callid`) anywhere;
 //! - `<notice xmlns="urn:callvault:siprec:1">played</notice>` and
-//!   `<consent xmlns="urn:callvault:siprec:1" digit="1" at="…">granted</consent>` anywhere.
+//!   `<consent xmlns="urn:callvault:siprec:1" digit="1" at="…">granted</consent>` anywhere;
+//! - `<transfer xmlns="urn:callvault:siprec:1" from="URI"/>`: the call was transferred in.
 //!
 //! Anything else (other extension data, `<mode>`, groups, CS-level times) is ignored.
 //!
@@ -75,6 +76,9 @@ pub struct RecordingMetadata {
     pub notice_played: bool,
     /// Consent the client collected before forking the call, if it says so.
     pub consent: Option<ClientConsent>,
+    /// `<transfer xmlns="urn:callvault:siprec:1" from="URI"/>`: the call was transferred
+    /// in from this address.
+    pub transferred_from: Option<String>,
     /// Vendor-specific facts about who called whom.
     pub vendor_hints: VendorHints,
     /// Things that were odd but did not stop the parse (dangling references, bad digits).

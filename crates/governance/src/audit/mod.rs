@@ -1,8 +1,18 @@
-//! Audit events and their hash chain: each event commits to the one before it.
+//! Audit events and their hash chain: each event commits to the one before it. The
+//! stored form of an event is its canonical record (`record.rs`); the chain is checked by
+//! `chain.rs`; repeated denials raise alerts (`alerts.rs`).
+
+mod alerts;
+mod chain;
+mod record;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use alerts::{ALERT_ACTION, DenialReport, DenialRule, UserDenials, denial_report};
+pub use chain::{Anchor, AuditFault, ChainHead, ChainVerifier, Problem};
+pub use record::{RECORD_FORMAT, RecordError, RecordView, encode_record, record_hash};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -18,6 +28,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome named by its stored text.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "allowed" => Some(Outcome::Allowed),
+            "denied" => Some(Outcome::Denied),
+            "done" => Some(Outcome::Done),
+            "failed" => Some(Outcome::Failed),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Allowed => "allowed",
@@ -80,7 +101,8 @@ impl AuditEvent {
         self
     }
 
-    /// Canonical bytes the chain hashes: fixed field order, RFC 3339 time with microseconds.
+    /// Format-1 canonical bytes (JSON array, fixed field order, RFC 3339 time with
+    /// microseconds): what logs written before format 2 hashed. Kept to verify them.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let value = serde_json::json!([
             self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
@@ -97,7 +119,8 @@ impl AuditEvent {
     }
 }
 
-/// `sha256(prev_hash || canonical(event))`, hex.
+/// Format 1: `sha256(prev_hash || canonical(event))`, hex. New events use format 2
+/// ([`encode_record`]); this verifies logs written before it.
 pub fn chain_hash(prev_hash: &str, event: &AuditEvent) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());

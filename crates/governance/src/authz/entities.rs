@@ -1,0 +1,221 @@
+//! Builds the Cedar entities and context of one request from the plain facts.
+//!
+//! Relationship facts are laid out as Cedar hierarchy (user in role, team in team, grantee in
+//! grant) and attributes; every comparison with the time happens in the Cedar rules.
+
+use std::collections::HashSet;
+
+use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+
+use super::request::{AccessGrant, AccessRequest, GrantScope, Grantee, Principal, Target};
+
+/// Entity type names, parsed once per Authorizer.
+#[derive(Debug, Clone)]
+pub(crate) struct Types {
+    user: EntityTypeName,
+    role: EntityTypeName,
+    team: EntityTypeName,
+    tenant: EntityTypeName,
+    recording: EntityTypeName,
+    grant: EntityTypeName,
+    action: EntityTypeName,
+}
+
+fn type_name(name: &str) -> Result<EntityTypeName, String> {
+    name.parse().map_err(|e| format!("entity type {name}: {e}"))
+}
+
+impl Types {
+    pub(crate) fn new() -> Result<Types, String> {
+        Ok(Types {
+            user: type_name("Callvault::User")?,
+            role: type_name("Callvault::Role")?,
+            team: type_name("Callvault::Team")?,
+            tenant: type_name("Callvault::Tenant")?,
+            recording: type_name("Callvault::Recording")?,
+            grant: type_name("Callvault::Grant")?,
+            action: type_name("Callvault::Action")?,
+        })
+    }
+
+    fn uid(kind: &EntityTypeName, id: &str) -> EntityUid {
+        EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
+    }
+    pub(crate) fn user(&self, id: &str) -> EntityUid {
+        Types::uid(&self.user, id)
+    }
+    fn role(&self, id: &str) -> EntityUid {
+        Types::uid(&self.role, id)
+    }
+    fn team(&self, id: &str) -> EntityUid {
+        Types::uid(&self.team, id)
+    }
+    pub(crate) fn tenant(&self, id: &str) -> EntityUid {
+        Types::uid(&self.tenant, id)
+    }
+    pub(crate) fn recording(&self, id: &str) -> EntityUid {
+        Types::uid(&self.recording, id)
+    }
+    fn grant(&self, id: &str) -> EntityUid {
+        Types::uid(&self.grant, id)
+    }
+    pub(crate) fn action(&self, id: &str) -> EntityUid {
+        Types::uid(&self.action, id)
+    }
+}
+
+fn entity_ref(uid: EntityUid) -> RestrictedExpression {
+    RestrictedExpression::new_entity_uid(uid)
+}
+
+fn long(value: i64) -> RestrictedExpression {
+    RestrictedExpression::new_long(value)
+}
+
+fn string(value: &str) -> RestrictedExpression {
+    RestrictedExpression::new_string(value.to_owned())
+}
+
+fn make(uid: EntityUid, attrs: Vec<(String, RestrictedExpression)>, parents: Vec<EntityUid>) -> Result<Entity, String> {
+    Entity::new_with_tags(uid, attrs, parents, []).map_err(|e| e.to_string())
+}
+
+/// Whether `grant` is made to this principal (directly or through one of their roles).
+pub(crate) fn is_grantee(principal: &Principal, grant: &AccessGrant) -> bool {
+    grant.tenant == principal.tenant
+        && match &grant.grantee {
+            Grantee::User(id) => *id == principal.id,
+            Grantee::Role(role) => principal.roles.iter().any(|r| r == role),
+        }
+}
+
+/// The entities of one request. `grants` are the principal's candidate grants.
+pub(crate) fn entities(
+    types: &Types,
+    request: &AccessRequest<'_>,
+    grants: &[&AccessGrant],
+) -> Result<Vec<Entity>, String> {
+    let principal = request.principal;
+    let now = request.now;
+    let mut out = Vec::with_capacity(6 + grants.len());
+    let mut seen: HashSet<EntityUid> = HashSet::new();
+
+    // The principal: roles, teams and the grants made to them personally as parents.
+    let mut parents: Vec<EntityUid> = principal.roles.iter().map(|r| types.role(r)).collect();
+    parents.extend(principal.teams.iter().map(|t| types.team(t)));
+    for grant in grants {
+        if matches!(&grant.grantee, Grantee::User(id) if *id == principal.id) {
+            parents.push(types.grant(&grant.id));
+        }
+    }
+    let managed: Vec<RestrictedExpression> = principal
+        .managed_teams
+        .iter()
+        .map(|t| entity_ref(types.team(t)))
+        .collect();
+    let mut attrs = vec![
+        ("tenant".to_owned(), entity_ref(types.tenant(&principal.tenant))),
+        ("managed_teams".to_owned(), RestrictedExpression::new_set(managed)),
+    ];
+    // The attestation in force: completed by now, reaching furthest (no expiry reaches furthest).
+    let in_force = principal
+        .training
+        .iter()
+        .filter(|a| a.completed_at <= now)
+        .max_by_key(|a| (a.expires_at.is_none(), a.expires_at));
+    if let Some(attestation) = in_force {
+        attrs.push(("trained_at".into(), long(attestation.completed_at.timestamp())));
+        if let Some(expires) = attestation.expires_at {
+            attrs.push(("training_expires_at".into(), long(expires.timestamp())));
+        }
+    }
+    let principal_uid = types.user(&principal.id);
+    seen.insert(principal_uid.clone());
+    out.push(make(principal_uid, attrs, parents)?);
+
+    // Roles that grants are made to.
+    for role in &principal.roles {
+        let role_grants: Vec<EntityUid> = grants
+            .iter()
+            .filter(|g| matches!(&g.grantee, Grantee::Role(r) if r == role))
+            .map(|g| types.grant(&g.id))
+            .collect();
+        if !role_grants.is_empty() && seen.insert(types.role(role)) {
+            out.push(make(types.role(role), vec![], role_grants)?);
+        }
+    }
+
+    // Tenants, the agent and the issuer are compared by identity only: no entities for them
+    // (kept small: this runs on every decision).
+    if let Target::Recording(recording) = request.target {
+        let mut attrs = vec![
+            ("tenant".to_owned(), entity_ref(types.tenant(&recording.tenant))),
+            (
+                "direction".to_owned(),
+                string(recording.direction.map_or("unknown", policy::direction_word)),
+            ),
+        ];
+        if let Some(agent) = &recording.agent {
+            attrs.push(("agent".into(), entity_ref(types.user(agent))));
+        }
+        if let Some(team) = &recording.team {
+            attrs.push(("team".into(), entity_ref(types.team(team))));
+            // The team chain: team in parent_teams[0] in parent_teams[1] ... (a team with
+            // nothing above it needs no entity: `in` is reflexive).
+            let chain: Vec<&String> = std::iter::once(team).chain(&recording.parent_teams).collect();
+            for (i, member) in chain.iter().enumerate() {
+                let Some(parent) = chain.get(i + 1) else { break };
+                let uid = types.team(member);
+                if seen.insert(uid.clone()) {
+                    out.push(make(uid, vec![], vec![types.team(parent)])?);
+                }
+            }
+        }
+        let uid = types.recording(&recording.id);
+        seen.insert(uid.clone());
+        out.push(make(uid, attrs, vec![])?);
+    }
+
+    for grant in grants {
+        let mut attrs = vec![
+            ("tenant".to_owned(), entity_ref(types.tenant(&grant.tenant))),
+            ("purpose".to_owned(), string(&grant.purpose)),
+            ("expires_at".to_owned(), long(grant.expires_at.timestamp())),
+            ("issued_by".to_owned(), entity_ref(types.user(&grant.issued_by))),
+            (
+                "issued_by_role".to_owned(),
+                entity_ref(types.role(&grant.issued_by_role)),
+            ),
+        ];
+        match &grant.scope {
+            GrantScope::Tenant => {}
+            GrantScope::Team(team) => attrs.push(("team".into(), entity_ref(types.team(team)))),
+            GrantScope::Recording(id) => attrs.push(("recording".into(), entity_ref(types.recording(id)))),
+        }
+        let uid = types.grant(&grant.id);
+        if seen.insert(uid.clone()) {
+            out.push(make(uid, attrs, vec![])?);
+        }
+    }
+    Ok(out)
+}
+
+/// The request context; `grant` is the grant this evaluation is made under, if any.
+pub(crate) fn context(
+    types: &Types,
+    request: &AccessRequest<'_>,
+    grant: Option<&AccessGrant>,
+) -> Result<Context, String> {
+    let mut pairs = vec![
+        ("purpose".to_owned(), string(request.purpose.trim())),
+        ("reason".to_owned(), string(request.reason.trim())),
+        ("now".to_owned(), long(request.now.timestamp())),
+    ];
+    if let Some(workflow) = request.workflow {
+        pairs.push(("workflow".into(), string(workflow.id())));
+    }
+    if let Some(grant) = grant {
+        pairs.push(("grant".into(), entity_ref(types.grant(&grant.id))));
+    }
+    Context::from_pairs(pairs).map_err(|e| e.to_string())
+}
