@@ -571,7 +571,7 @@ async fn on_invite(
         live_streams.push(LiveStream {
             label: label.clone(),
             codec: codec.name().to_owned(),
-            sample_rate: codec.rtp_clock_rate(),
+            sample_rate: codec.sample_rate(),
             participant: *owner,
         });
         let last_packet_ms = Arc::new(AtomicU64::new(0));
