@@ -26,6 +26,16 @@ pub use recordings::{ExportFormat, ExportRequest, ExportedAudio, RecordingQuery}
 pub use retention::{CERTIFICATE_FORMAT, DeletionCertificate, HoldRequest, SweepReport};
 pub use tenants::TenantChange;
 
+/// Parses a policy file and compiles its access rules to Cedar (validated against the
+/// engine's schema): a policy whose rules do not compile is refused like any other
+/// invalid policy (`policy-invalid`, naming the file and the field).
+pub fn parse_policy_checked(file: &str, text: &str) -> Result<Policy, ServiceError> {
+    let policy = policy::parse_policy(file, text)?;
+    governance::authz::Authorizer::new(&policy)
+        .map_err(|err| ServiceError::new(ErrorKind::BadInput, "policy-invalid", format!("{file}: {err}")))?;
+    Ok(policy)
+}
+
 /// Settings the service needs from the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceSettings {

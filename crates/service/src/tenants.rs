@@ -47,7 +47,7 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<TenantRecord, ServiceError> {
         check_tenant_name(name)?;
-        let policy = policy::parse_policy(policy_file, policy_text)?;
+        let policy = crate::parse_policy_checked(policy_file, policy_text)?;
         self.check_residency(&policy)?;
         let tenant = TenantRecord {
             name: name.to_owned(),
@@ -171,7 +171,7 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<PolicyVersionRecord, ServiceError> {
         let current = self.vault.catalog().active_policy(tenant).await?;
-        let policy = policy::parse_policy(policy_file, policy_text)?;
+        let policy = crate::parse_policy_checked(policy_file, policy_text)?;
         if policy.policy.id != current.policy_id {
             return Err(ServiceError::bad_input(
                 "policy-id-mismatch",

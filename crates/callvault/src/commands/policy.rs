@@ -11,7 +11,7 @@ use crate::config::Settings;
 fn read_policy(file: &Path) -> anyhow::Result<(String, ::policy::Policy)> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file.display().to_string();
-    let policy = ::policy::parse_policy(&name, &text).map_err(service::ServiceError::from)?;
+    let policy = service::parse_policy_checked(&name, &text)?;
     Ok((text, policy))
 }
 

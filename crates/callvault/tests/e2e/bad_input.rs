@@ -261,3 +261,25 @@ fn a_broken_policy_names_file_line_and_field() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn policy_cedar_rules_that_do_not_type_check_are_refused_at_load() {
+    let env = Env::new(Some("eu-eea"));
+    let text = std::fs::read_to_string(policy_file("posti")).unwrap().replace(
+        "[access]\n",
+        "[access]\ncedar = \"\"\"permit(principal, action, resource) when { principal.shoe_size > 3 };\"\"\"\n",
+    );
+    assert!(text.contains("shoe_size"), "the access table exists");
+    let file = env.write("cedar.toml", text.as_bytes());
+    let out = env.run(&["policy", "check", &file]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cedar.toml: access.cedar"), "{stderr}");
+    assert_eq!(error_code(&stderr).as_deref(), Some("policy-invalid"));
+    assert_eq!(
+        env.fails(&["tenant", "create", "posti", "--policy", &file]),
+        "policy-invalid"
+    );
+    // The shipped file itself compiles.
+    env.ok(&["policy", "check", policy_file("posti").to_str().unwrap()]);
+}
