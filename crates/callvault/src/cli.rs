@@ -77,6 +77,36 @@ pub enum Command {
     /// Place, lift and list legal holds (a held recording survives retention and erasure).
     #[command(subcommand)]
     Hold(HoldCommand),
+    /// What a DPO checks, per tenant and policy.
+    #[command(subcommand)]
+    Compliance(ComplianceCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComplianceCommand {
+    /// Past-retention recordings, holds, requests, reads without purpose, alerts, review status,
+    /// screening flags and the audit chain's status.
+    Report {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReportFormat,
+        /// Report as of this time (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// Write the report to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        /// Exit non-zero when the report finds a problem (for monitoring).
+        #[arg(long)]
+        strict: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

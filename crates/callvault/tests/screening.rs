@@ -258,6 +258,7 @@ fn a_recorded_outbound_call_to_a_listed_number_is_flagged() {
         ),
         ("+447700900999", &[]),
     ];
+    let mut flagged = Vec::new();
     for (number, notes) in cases {
         let meta = json!({
             "direction": "outbound", "started_at": "2026-11-20T10:00:00Z", "customer_number": number,
@@ -275,7 +276,25 @@ fn a_recorded_outbound_call_to_a_listed_number_is_flagged() {
         ]);
         let shown: Value = serde_json::from_str(&env.ok(&["recordings", "show", id.trim(), "--json"])).unwrap();
         assert_eq!(shown["notes"], json!(notes), "{number}");
+        if !notes.is_empty() {
+            flagged.push(id.trim().to_owned());
+        }
     }
+    // The compliance report lists the flagged call, and only it.
+    let report: Value =
+        serde_json::from_str(&env.ok(&["compliance", "report", "--tenant", "webeo", "--format", "json"])).unwrap();
+    let flags = report["tenants"][0]["screening_flags"].as_array().unwrap();
+    let ids: Vec<&str> = flags.iter().map(|f| f["recording_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, flagged);
+    assert!(
+        flags[0]["notes"][0].as_str().unwrap().starts_with("tps-listed: "),
+        "{report}"
+    );
+    let html = env.ok(&["compliance", "report", "--tenant", "webeo", "--format", "html"]);
+    assert!(
+        html.contains(&flagged[0]) && html.contains("tps-listed: outbound call"),
+        "{html}"
+    );
 }
 
 /// A running `callvault serve`, stopped when dropped.

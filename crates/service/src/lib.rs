@@ -5,6 +5,7 @@
 //! Time is a parameter of every operation; only the binary reads the clock.
 
 mod capture;
+pub mod compliance;
 mod error;
 pub mod identities;
 mod ingest;

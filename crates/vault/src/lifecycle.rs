@@ -193,7 +193,10 @@ impl Catalog {
             .fetch_all(self.pool())
             .await?;
         rows.into_iter()
-            .map(|(id,)| id.parse().map_err(|_| VaultError::Corrupt(format!("recording id {id}"))))
+            .map(|(id,)| {
+                id.parse()
+                    .map_err(|_| VaultError::Corrupt(format!("recording id {id}")))
+            })
             .collect()
     }
 
@@ -219,6 +222,61 @@ impl Catalog {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Recordings of `tenant` whose retention ended at or before `now`: (not held, held).
+    pub async fn past_retention(&self, tenant: &str, now: DateTime<Utc>) -> Result<(i64, i64), VaultError> {
+        let sql = format!(
+            "SELECT
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM legal_holds h WHERE h.recording_id = r.id AND {ACTIVE_HOLD}) THEN 0 ELSE 1 END),
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM legal_holds h WHERE h.recording_id = r.id AND {ACTIVE_HOLD}) THEN 1 ELSE 0 END)
+             FROM recordings r WHERE r.tenant = ? AND r.retain_until <= ? AND r.state <> 'writing'"
+        );
+        let (free, held): (Option<i64>, Option<i64>) = sqlx::query_as(&sql)
+            .bind(ts(now))
+            .bind(ts(now))
+            .bind(tenant)
+            .bind(ts(now))
+            .fetch_one(self.pool())
+            .await?;
+        Ok((free.unwrap_or(0), held.unwrap_or(0)))
+    }
+
+    /// Visible recordings of `tenant`.
+    pub async fn recording_count(&self, tenant: &str) -> Result<i64, VaultError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM recordings WHERE tenant = ? AND state <> 'writing'")
+            .bind(tenant)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    /// Recordings of `tenant` and their notes, where a note contains `marker`.
+    pub async fn recordings_noted(
+        &self,
+        tenant: &str,
+        marker: &str,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>, Vec<String>)>, VaultError> {
+        let pattern = format!("%{}%", marker.replace(['%', '_'], ""));
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, started_at, notes FROM recordings WHERE tenant = ? AND notes LIKE ? ORDER BY started_at, id",
+        )
+        .bind(tenant)
+        .bind(pattern)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, started, notes)| {
+                let notes: Vec<String> =
+                    serde_json::from_str(&notes).map_err(|_| VaultError::Corrupt(format!("notes of {id}")))?;
+                Ok((
+                    id.parse()
+                        .map_err(|_| VaultError::Corrupt(format!("recording id {id}")))?,
+                    crate::catalog::parse_ts(&started)?,
+                    notes.into_iter().filter(|n| n.contains(marker)).collect(),
+                ))
+            })
+            .collect()
     }
 
     pub async fn insert_sweep(&self, sweep: &SweepRecord) -> Result<(), VaultError> {

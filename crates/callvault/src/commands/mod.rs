@@ -2,6 +2,7 @@
 
 mod audit;
 mod authenticate;
+mod compliance;
 mod grants;
 mod identities;
 mod ingest;
@@ -76,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => grants::token(&settings, as_user, command).await,
         Command::Retention(command) => retention::run(&settings, command).await,
         Command::Hold(command) => retention::hold(&settings, command).await,
+        Command::Compliance(command) => compliance::run(&settings, command).await,
     }
 }
 

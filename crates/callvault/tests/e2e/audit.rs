@@ -23,24 +23,6 @@ fn with_events(n: usize) -> Env {
     env
 }
 
-/// Runs `statements` on the catalog file with SQLite (no callvault process running).
-fn sql(env: &Env, statements: &[&str]) {
-    let file = env.data().join("catalog.sqlite");
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(async {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
-                .await
-                .unwrap();
-            for statement in statements {
-                sqlx::query(statement).execute(&mut conn).await.unwrap();
-            }
-            conn.close().await.unwrap();
-        });
-}
-
 /// `audit verify [args]` fails with `audit-chain-broken`; returns its message.
 fn verify_fails(env: &Env, args: &[&str]) -> String {
     let out = env.run(&[&["audit", "verify"], args].concat());

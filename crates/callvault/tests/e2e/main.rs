@@ -3,6 +3,7 @@
 
 mod audit;
 mod bad_input;
+mod compliance;
 mod export;
 mod export_codecs;
 mod flood;

@@ -832,3 +832,21 @@ pub fn ulaw_round_trip(audio: &[i16]) -> Vec<i16> {
         .map(|&s| media::ulaw_decode(media::ulaw_encode(s)))
         .collect()
 }
+
+/// Runs `statements` on the catalog file with SQLite (no callvault process running).
+pub fn sql(env: &Env, statements: &[&str]) {
+    let file = env.data().join("catalog.sqlite");
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            for statement in statements {
+                sqlx::query(statement).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        });
+}
