@@ -157,7 +157,9 @@ fn audit_settings(raw: RawAudit) -> anyhow::Result<vault::AuditSettings> {
     if !(1..=10_000).contains(&threshold) {
         bail!("audit.alert_denials: must be between 1 and 10000");
     }
-    let window = raw.alert_window_s.unwrap_or(defaults.denials.window.num_seconds() as u64);
+    let window = raw
+        .alert_window_s
+        .unwrap_or(defaults.denials.window.num_seconds() as u64);
     if !(1..=7 * 24 * 3600).contains(&window) {
         bail!("audit.alert_window_s: must be between 1 and 604800 (one week)");
     }

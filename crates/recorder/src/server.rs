@@ -14,9 +14,9 @@ use siprec::{AnswerParams, CodecKind, StreamOutcome};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::consent::{DigitSource, Gate};
+use crate::engine::{Engine, EngineConfig, RtcpControl, StreamControl};
 use crate::parties::{PartyRole, TenantSide};
 use crate::plan::{CallHeaders, CallPlan, plan_call};
-use crate::engine::{Engine, EngineConfig, RtcpControl, StreamControl};
 use crate::stream::{SharedGate, StreamCommand, StreamNews, StreamResult, StreamSpec, StreamTask};
 
 /// How a call the policy does not record is treated.
@@ -333,7 +333,10 @@ async fn handle_event(
 ) {
     match event {
         SipEvent::Request(request) if request.method == Method::Invite && !request.is_reinvite() => {
-            let response = on_invite(service, settings, metrics, local, calls, next_port, news, engine, &request).await;
+            let response = on_invite(
+                service, settings, metrics, local, calls, next_port, news, engine, &request,
+            )
+            .await;
             let _ = handle.respond(request.transaction, response);
         }
         SipEvent::Request(request) if matches!(request.method, Method::Invite | Method::Update) => {

@@ -145,9 +145,7 @@ fn main() {
     }
     let baseline = baseline.elapsed();
 
-    let report = rt
-        .block_on(service.retention_sweep(now, 1000, now))
-        .expect("sweep");
+    let report = rt.block_on(service.retention_sweep(now, 1000, now)).expect("sweep");
     assert_eq!(report.certificate.deleted, n, "every due recording deleted");
     assert!(report.certificate.signature_valid());
     let left = common::dir_bytes(&objects);
@@ -156,7 +154,9 @@ fn main() {
 
     let secs = |d: Duration| d.as_secs_f64();
     println!();
-    println!("| N | keys destroyed after | objects gone after (whole sweep) | plain remove_file loop | sweep / plain | KEK days destroyed | batches |");
+    println!(
+        "| N | keys destroyed after | objects gone after (whole sweep) | plain remove_file loop | sweep / plain | KEK days destroyed | batches |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     println!(
         "| {n} | {:.3} s | {:.1} s | {:.1} s | {:.2}x | {days} | {} |",
@@ -168,8 +168,14 @@ fn main() {
     );
     assert_eq!(left, 0, "no object bytes left");
     if report.keys_destroyed_after > Duration::from_secs(30) {
-        println!("GOAL MISSED: every due key destroyed after {:.1} s (goal < 30 s)", secs(report.keys_destroyed_after));
+        println!(
+            "GOAL MISSED: every due key destroyed after {:.1} s (goal < 30 s)",
+            secs(report.keys_destroyed_after)
+        );
         std::process::exit(1);
     }
-    println!("goal met: every due key destroyed after {:.3} s (goal < 30 s)", secs(report.keys_destroyed_after));
+    println!(
+        "goal met: every due key destroyed after {:.3} s (goal < 30 s)",
+        secs(report.keys_destroyed_after)
+    );
 }
