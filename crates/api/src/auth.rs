@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `POST /v1/login` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub tenant: String,
@@ -41,7 +41,7 @@ pub struct LoginRequest {
 }
 
 /// `POST /v1/tokens` body (every field optional).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// RFC 3339; default 30 days from now, at most 365.
@@ -51,7 +51,7 @@ pub struct TokenRequest {
 
 /// A session or token just issued; its value is shown only in this answer (no `Debug`,
 /// so it cannot end up in a log line).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenAnswer {
     pub id: String,
     pub token: String,
@@ -62,7 +62,7 @@ pub struct TokenAnswer {
 }
 
 /// Who signed in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserAnswer {
     pub tenant: String,
     pub name: String,
@@ -105,7 +105,14 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
-async fn login(
+#[utoipa::path(post, path = "/v1/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "a web session", body = TokenAnswer),
+        (status = 400, description = "malformed body", body = crate::openapi::ErrorBody),
+        (status = 401, description = "wrong name or password, or the account is locked", body = crate::openapi::ErrorBody),
+    ))]
+pub(crate) async fn login(
     State(state): State<AppState>,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TokenAnswer>), ApiError> {
@@ -119,7 +126,12 @@ async fn login(
     Ok((StatusCode::OK, Json(TokenAnswer::new(&session, &principal))))
 }
 
-async fn logout(
+#[utoipa::path(post, path = "/v1/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "the session or token is revoked"),
+        (status = 401, description = "missing, malformed, expired or revoked credential", body = crate::openapi::ErrorBody),
+    ))]
+pub(crate) async fn logout(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
 ) -> Result<StatusCode, ApiError> {
@@ -127,7 +139,14 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn create_token(
+#[utoipa::path(post, path = "/v1/tokens", tag = "auth", security(("bearer" = [])),
+    request_body(content = Option<TokenRequest>, description = "optional: expiry and label"),
+    responses(
+        (status = 200, description = "an API bearer token, shown only in this answer", body = TokenAnswer),
+        (status = 400, description = "malformed body", body = crate::openapi::ErrorBody),
+        (status = 401, description = "missing, malformed, expired or revoked credential", body = crate::openapi::ErrorBody),
+    ))]
+pub(crate) async fn create_token(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     body: Result<Json<TokenRequest>, JsonRejection>,

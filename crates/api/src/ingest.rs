@@ -9,6 +9,16 @@ use service::wire::{IngestMeta, IngestResult};
 
 use crate::{ApiError, AppState};
 
+#[utoipa::path(post, path = "/v1/recordings", tag = "recordings",
+    request_body(content_type = "multipart/form-data",
+        description = "fields `tenant` (text), `meta` (META.json, see the README) and `audio` (WAV)"),
+    responses(
+        (status = 201, description = "stored under the tenant's policy", body = service::wire::IngestResult),
+        (status = 400, description = "bad form, metadata or audio", body = crate::openapi::ErrorBody),
+        (status = 404, description = "unknown tenant", body = crate::openapi::ErrorBody),
+        (status = 413, description = "body over http.max_upload_mb", body = crate::openapi::ErrorBody),
+        (status = 422, description = "the policy refuses the recording (code and rule)", body = crate::openapi::ErrorBody),
+    ))]
 pub async fn ingest(
     State(state): State<AppState>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,

@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod ingest;
 mod metrics;
+pub mod openapi;
 mod screening;
 
 use std::sync::Arc;
@@ -38,7 +39,8 @@ pub struct ApiSettings {
 /// The router with every route.
 pub fn router(state: AppState, settings: &ApiSettings) -> Router {
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(openapi::healthz))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics::render))
         .route("/v1/recordings", post(ingest::ingest))
         .route("/v1/screening", post(screening::screen))
@@ -53,10 +55,6 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
         })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .with_state(state)
-}
-
-async fn healthz() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({"status": "ok"}))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.

@@ -44,6 +44,8 @@ impl Metrics {
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition (OpenMetrics)", content_type = "text/plain")))]
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     // Encoding into a String cannot fail.

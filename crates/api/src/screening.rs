@@ -10,6 +10,13 @@ use ::screening::wire::{ScreeningRequest, ScreeningResponse};
 
 use crate::{ApiError, AppState};
 
+#[utoipa::path(post, path = "/v1/screening", tag = "screening",
+    request_body = ::screening::wire::ScreeningRequest,
+    responses(
+        (status = 200, description = "one answer per number, in order", body = ::screening::wire::ScreeningResponse),
+        (status = 400, description = "bad body or number", body = crate::openapi::ErrorBody),
+        (status = 404, description = "unknown tenant", body = crate::openapi::ErrorBody),
+    ))]
 pub async fn screen(
     State(state): State<AppState>,
     body: Result<Json<ScreeningRequest>, JsonRejection>,

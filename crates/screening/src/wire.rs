@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// `POST /v1/screening` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreeningRequest {
     /// The tenant whose policy decides; absent: any listing forbids a marketing call.
@@ -16,14 +16,14 @@ pub struct ScreeningRequest {
 }
 
 /// The answers, in the order of the numbers asked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScreeningResponse {
     pub tenant: Option<String>,
     pub results: Vec<ScreeningAnswer>,
 }
 
 /// The answer for one number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScreeningAnswer {
     /// The number in E.164.
     pub number: String,
@@ -41,7 +41,7 @@ pub struct ScreeningAnswer {
 }
 
 /// One register listing a number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegisterListing {
     /// `tps`, `ctps` or a list's name.
     pub register: String,
@@ -52,7 +52,7 @@ pub struct RegisterListing {
 }
 
 /// An override as answers show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OverrideSummary {
     pub reason: String,
     pub actor: String,

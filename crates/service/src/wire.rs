@@ -184,7 +184,7 @@ pub struct RecordingDetail {
 }
 
 /// The answer to an ingest.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct IngestResult {
     pub id: String,
     pub tenant: String,

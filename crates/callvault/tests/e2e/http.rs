@@ -239,3 +239,60 @@ fn http_serve_refuses_to_listen_beyond_loopback_without_authentication() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no authentication"));
 }
+
+#[test]
+fn http_openapi_document_lists_every_route_the_server_answers() {
+    let env = Env::new(Some("eu-eea"));
+    let server = serve(&env);
+    let client = Client::new();
+    let doc: Value = client
+        .get(format!("{}/openapi.json", server.base))
+        .send()
+        .unwrap()
+        .json()
+        .expect("JSON");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{doc}");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    let expected = [
+        ("get", "/healthz"),
+        ("get", "/metrics"),
+        ("get", "/openapi.json"),
+        ("post", "/v1/login"),
+        ("post", "/v1/logout"),
+        ("post", "/v1/recordings"),
+        ("post", "/v1/screening"),
+        ("post", "/v1/tokens"),
+    ];
+    assert_eq!(documented, expected.map(|(m, p)| (m.to_owned(), p.to_owned())).to_vec());
+    // Every documented operation is really routed: no "route-not-found" or
+    // "method-not-allowed" answer, whatever else the empty request earns.
+    for (method, path) in &documented {
+        let url = format!("{}{path}", server.base);
+        let answer = match method.as_str() {
+            "get" => client.get(&url).send().unwrap(),
+            _ => client.post(&url).send().unwrap(),
+        };
+        let status = answer.status().as_u16();
+        let body = answer.text().unwrap_or_default();
+        assert!(
+            status != 404 && status != 405 || !body.contains("route-not-found") && !body.contains("method-not-allowed"),
+            "{method} {path}: {status} {body}"
+        );
+    }
+    // The error envelope and the bearer scheme are part of the document.
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object(), "{doc}");
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // An undocumented path is not served.
+    let missing = client.get(format!("{}/v1/nothing", server.base)).send().unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}
