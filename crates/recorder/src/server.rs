@@ -77,56 +77,61 @@ impl RecorderMetrics {
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name}_total {value}\n"
             ));
         };
-        counter(
-            "callvault_recorder_calls_recorded",
-            "Live calls sealed as recordings",
-            self.calls_recorded.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_calls_not_recorded",
-            "Live calls the policy or the caller did not let be stored",
-            self.calls_not_recorded.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtp_packets",
-            "RTP packets received on recorded streams",
-            self.rtp_packets.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtp_lost",
-            "RTP packets counted as lost",
-            self.rtp_lost.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtp_foreign_source_dropped",
-            "RTP packets from a source other than the latched one, dropped",
-            self.rtp_foreign_source_dropped.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtcp_packets",
-            "RTCP datagrams received on the calls' shared RTCP ports",
-            self.rtcp_packets.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtcp_sender_reports",
-            "RTCP sender reports matched to a stream by SSRC",
-            self.rtcp_sender_reports.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtcp_byes",
-            "RTCP BYE sources matched to a stream by SSRC",
-            self.rtcp_byes.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtcp_unknown_ssrc",
-            "RTCP sender reports and BYEs for an SSRC no stream of the call follows",
-            self.rtcp_unknown_ssrc.load(Ordering::Relaxed),
-        );
-        counter(
-            "callvault_recorder_rtcp_malformed",
-            "RTCP datagrams that are not valid compound packets, dropped",
-            self.rtcp_malformed.load(Ordering::Relaxed),
-        );
+        let counters: [(&str, &str, &AtomicU64); 10] = [
+            (
+                "callvault_recorder_calls_recorded",
+                "Live calls sealed as recordings",
+                &self.calls_recorded,
+            ),
+            (
+                "callvault_recorder_calls_not_recorded",
+                "Live calls the policy or the caller did not let be stored",
+                &self.calls_not_recorded,
+            ),
+            (
+                "callvault_recorder_rtp_packets",
+                "RTP packets received on recorded streams",
+                &self.rtp_packets,
+            ),
+            (
+                "callvault_recorder_rtp_lost",
+                "RTP packets counted as lost",
+                &self.rtp_lost,
+            ),
+            (
+                "callvault_recorder_rtp_foreign_source_dropped",
+                "RTP packets from a source other than the latched one, dropped",
+                &self.rtp_foreign_source_dropped,
+            ),
+            (
+                "callvault_recorder_rtcp_packets",
+                "RTCP datagrams received on the calls' shared RTCP ports",
+                &self.rtcp_packets,
+            ),
+            (
+                "callvault_recorder_rtcp_sender_reports",
+                "RTCP sender reports matched to a stream by SSRC",
+                &self.rtcp_sender_reports,
+            ),
+            (
+                "callvault_recorder_rtcp_byes",
+                "RTCP BYE sources matched to a stream by SSRC",
+                &self.rtcp_byes,
+            ),
+            (
+                "callvault_recorder_rtcp_unknown_ssrc",
+                "RTCP sender reports and BYEs for an SSRC no stream of the call follows",
+                &self.rtcp_unknown_ssrc,
+            ),
+            (
+                "callvault_recorder_rtcp_malformed",
+                "RTCP datagrams that are not valid compound packets, dropped",
+                &self.rtcp_malformed,
+            ),
+        ];
+        for (name, help, value) in counters {
+            counter(name, help, value.load(Ordering::Relaxed));
+        }
         if let Some(sip) = self.sip.get() {
             for (name, value) in sip.snapshot() {
                 counter(&format!("callvault_sip_{name}"), "SIP layer counter", value);
