@@ -141,7 +141,7 @@ impl Service {
             kek_days_destroyed: days,
             holds_released: released.len(),
             audit_seqs,
-            key_id: vault::key_id(&hex::decode(key.public_key_hex()).unwrap_or_default()),
+            key_id: key.key_id(),
             public_key: key.public_key_hex(),
             signature: String::new(),
         };

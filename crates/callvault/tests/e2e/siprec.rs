@@ -611,19 +611,8 @@ fn siprec_reinvite_inactive_pauses_then_resumes() {
     let id = rec["id"].as_str().unwrap();
     let (_, channels) = export(&env, id, "verify-agreement", &["--stream", "1"], "label1.wav");
     // Packets are 30 ms; the pause spans 1.5 s to 4.5 s after the capture starts.
-    let decoded = |p: &RtpCapture| p.payload.iter().map(|&b| media::alaw_decode(b)).collect::<Vec<i16>>();
-    // Packets that are not pure silence, and how many of them the export holds.
-    let count = |range: std::ops::Range<usize>| {
-        let voiced: Vec<&RtpCapture> = packets[range]
-            .iter()
-            .filter(|p| p.payload.iter().any(|&b| b != p.payload[0]))
-            .collect();
-        let found = voiced
-            .iter()
-            .filter(|p| find_run(&channels[0], &decoded(p)).is_some())
-            .count();
-        (found, voiced.len())
-    };
+    // Voiced packets, and how many of them the export holds.
+    let count = |range: std::ops::Range<usize>| voiced_alaw_packets_found(&packets, range, &channels[0]);
     // The pause starts at packet 50 (1.5 s) and ends at packet 150 (4.5 s).
     let (before, paused, after) = (count(20..45), count(60..140), count(160..230));
     eprintln!("packets found/voiced: before the pause {before:?}, paused {paused:?}, after {after:?}; {rec}");

@@ -67,18 +67,8 @@ fn siprec_update_pauses_adds_a_participant_resumes_and_refreshes() {
     let rec = &list[0];
     let id = rec["id"].as_str().unwrap();
     let (_, channels) = export_wav(&env, id, &["--stream", "1"], "label1.wav");
-    let decoded = |p: &RtpCapture| p.payload.iter().map(|&b| media::alaw_decode(b)).collect::<Vec<i16>>();
-    let count = |range: std::ops::Range<usize>| {
-        let voiced: Vec<&RtpCapture> = packets[range]
-            .iter()
-            .filter(|p| p.payload.iter().any(|&b| b != p.payload[0]))
-            .collect();
-        let found = voiced
-            .iter()
-            .filter(|p| find_run(&channels[0], &decoded(p)).is_some())
-            .count();
-        (found, voiced.len())
-    };
+    // Voiced packets, and how many of them the export holds.
+    let count = |range: std::ops::Range<usize>| voiced_alaw_packets_found(&packets, range, &channels[0]);
     // 30 ms packets: the pause spans packets 50 (1.5 s) to 150 (4.5 s).
     let (before, paused, after) = (count(20..45), count(60..140), count(160..230));
     eprintln!("packets found/voiced: before {before:?}, paused {paused:?}, after {after:?}; {rec}");

@@ -850,3 +850,24 @@ pub fn sql(env: &Env, statements: &[&str]) {
             conn.close().await.unwrap();
         });
 }
+
+/// Of the A-law packets in `range` that are not pure silence, how many appear
+/// decoded in `channel`: (found, voiced).
+pub fn voiced_alaw_packets_found(
+    packets: &[RtpCapture],
+    range: std::ops::Range<usize>,
+    channel: &[i16],
+) -> (usize, usize) {
+    let voiced: Vec<&RtpCapture> = packets[range]
+        .iter()
+        .filter(|p| p.payload.iter().any(|&b| b != p.payload[0]))
+        .collect();
+    let found = voiced
+        .iter()
+        .filter(|p| {
+            let decoded: Vec<i16> = p.payload.iter().map(|&b| media::alaw_decode(b)).collect();
+            find_run(channel, &decoded).is_some()
+        })
+        .count();
+    (found, voiced.len())
+}

@@ -151,6 +151,11 @@ impl SigningKey {
         Ok(Some(SigningKey { pair }))
     }
 
+    /// The short id checkpoints and certificates name the key by.
+    pub fn key_id(&self) -> String {
+        key_id(self.pair.public_key().as_ref())
+    }
+
     pub fn public_key_hex(&self) -> String {
         hex::encode(self.pair.public_key().as_ref())
     }
