@@ -5,6 +5,7 @@
 
 mod date;
 mod decide;
+mod diff;
 mod duration;
 mod load;
 mod render;
@@ -14,6 +15,7 @@ pub use decide::{
     CallFacts, ConsentAnswer, ConsentBasis, ConsentEvidence, RecordingDecision, Refusal, ReviewStatus, TenantSettings,
     decide_recording, direction_word, retain_until, review_status,
 };
+pub use diff::{ChangeKind, DiffArea, PolicyChange, PolicyDiff, diff_policies};
 pub use duration::{PolicyDuration, Retention};
 pub use load::{BUILT_IN_ROLES, PolicyError, PolicyIssue, RESERVED_PURPOSES, parse_policy};
 pub use render::render_notice;

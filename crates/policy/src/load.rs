@@ -271,6 +271,16 @@ fn validate(p: &Policy) -> Vec<(String, String)> {
     if let Some(role) = &p.changes.approved_by {
         role_refs.push(("changes.approved_by".into(), role));
     }
+    for (i, purpose) in p.purposes.iter().enumerate() {
+        match &purpose.approved_by {
+            Some(role) => role_refs.push((format!("purposes[{i}].approved_by"), role)),
+            None if purpose.publication => bad(
+                format!("purposes[{i}].approved_by"),
+                "a purpose whose material is published must name the role that approves it".into(),
+            ),
+            None => {}
+        }
+    }
     for (field, role) in role_refs {
         if !roles.contains(role) {
             bad(field, format!("unknown role {role:?}: declare it in [[access.roles]]"));

@@ -86,6 +86,11 @@ pub struct Purpose {
     /// Material for this purpose may be published once PII is removed (CSI-FAQ).
     #[serde(default)]
     pub publication: bool,
+    /// The role that approves a redacted derivative (a PII-free clip, a training copy)
+    /// made for this purpose before it may be exported; required when `publication`
+    /// is set. When absent, a derivative is usable once made.
+    #[serde(default)]
+    pub approved_by: Option<String>,
 }
 
 /// Call direction as the policy and the catalog name it.
@@ -418,16 +423,27 @@ pub struct Sharing {
     pub direct_marketing: bool,
 }
 
+/// The role that approves a policy change when the policy names none.
+pub const DEFAULT_CHANGE_APPROVER: &str = "compliance";
+
 /// Who approves a policy change (ARLO-PURPOSE-CHANGE, ALL-VERSION).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRules {
-    /// The role whose approval makes a new version take effect.
+    /// The role whose approval makes a new version take effect; when absent,
+    /// [`DEFAULT_CHANGE_APPROVER`]. The active version's role approves the next one.
     #[serde(default)]
     pub approved_by: Option<String>,
     /// Changes are published where the policy says (e.g. "this page").
     #[serde(default)]
     pub published_at: Option<String>,
+}
+
+impl ChangeRules {
+    /// The role whose approval makes a new version take effect.
+    pub fn approver_role(&self) -> &str {
+        self.approved_by.as_deref().unwrap_or(DEFAULT_CHANGE_APPROVER)
+    }
 }
 
 /// Outbound marketing rules (WEBEO-TPS).

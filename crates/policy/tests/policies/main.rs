@@ -4,6 +4,7 @@
 //! decisions they make about calls follow the requirements.
 
 mod decisions;
+mod diff;
 mod parse;
 mod render_facts;
 mod support;
