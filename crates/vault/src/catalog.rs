@@ -52,6 +52,47 @@ pub struct SealUpdate<'a> {
     pub sealed_at: DateTime<Utc>,
 }
 
+/// The decision on a proposed policy version (ARLO-PURPOSE-CHANGE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyDecision {
+    Approved,
+    Rejected,
+}
+
+impl PolicyDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyDecision::Approved => "approved",
+            PolicyDecision::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "approved" => Some(PolicyDecision::Approved),
+            "rejected" => Some(PolicyDecision::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A proposed policy version and its decision (migration `0008_policy_approval.sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyChangeRecord {
+    pub tenant: String,
+    pub version: i64,
+    /// The active version when the change was proposed; approving replaces it.
+    pub from_version: i64,
+    /// The role that must decide: the one `from_version` names.
+    pub approver_role: String,
+    /// The change of purposes, retention and access, as JSON (`policy::PolicyDiff`).
+    pub diff: String,
+    pub decision: Option<PolicyDecision>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+}
+
 /// The catalog.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -164,8 +205,14 @@ impl Catalog {
         rows.iter().map(tenant_from_row).collect()
     }
 
-    /// Adds a new version; when `state` is active the previous active one is superseded.
-    pub async fn add_policy_version(&self, mut record: PolicyVersionRecord) -> Result<i64, VaultError> {
+    /// Records a proposed version (`pending`) with its change, in one transaction. Refused
+    /// while another change of the tenant awaits a decision, or when `from_version` is no
+    /// longer the active version.
+    pub async fn propose_policy_version(
+        &self,
+        mut record: PolicyVersionRecord,
+        mut change: PolicyChangeRecord,
+    ) -> Result<i64, VaultError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM policy_versions WHERE tenant = ?")
             .bind(&record.tenant)
@@ -174,16 +221,138 @@ impl Catalog {
         let Some(max) = max else {
             return Err(VaultError::NotFound(format!("tenant {:?}", record.tenant)));
         };
-        record.version = max + 1;
-        if record.state == PolicyVersionState::Active {
-            sqlx::query("UPDATE policy_versions SET state = 'superseded' WHERE tenant = ? AND state = 'active'")
+        let open: Option<(i64,)> =
+            sqlx::query_as("SELECT version FROM policy_changes WHERE tenant = ? AND decision IS NULL")
                 .bind(&record.tenant)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+        if let Some((version,)) = open {
+            return Err(VaultError::Conflict(format!(
+                "policy version {version} of tenant {:?} awaits approval: approve or reject it first",
+                record.tenant
+            )));
         }
+        let active: Option<(i64,)> =
+            sqlx::query_as("SELECT version FROM policy_versions WHERE tenant = ? AND state = 'active'")
+                .bind(&record.tenant)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if active.map(|(v,)| v) != Some(change.from_version) {
+            return Err(VaultError::Conflict(format!(
+                "the active policy version of tenant {:?} changed meanwhile",
+                record.tenant
+            )));
+        }
+        record.version = max + 1;
+        record.state = PolicyVersionState::Pending;
+        record.approved_at = None;
+        record.approved_by = None;
+        change.version = record.version;
+        change.decision = None;
         insert_policy_version(&mut tx, &record).await?;
+        sqlx::query(
+            "INSERT INTO policy_changes (tenant, version, from_version, approver_role, diff) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&record.tenant)
+        .bind(change.version)
+        .bind(change.from_version)
+        .bind(&change.approver_role)
+        .bind(&change.diff)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(record.version)
+    }
+
+    /// Decides a pending version. Approval makes it the active version (the one it
+    /// replaces is superseded) and records who approved it and when; rejection leaves it
+    /// pending in `policy_versions`, never active. One transaction; a decided change
+    /// cannot be decided again.
+    pub async fn decide_policy_change(
+        &self,
+        tenant: &str,
+        version: i64,
+        decision: PolicyDecision,
+        by: &str,
+        at: DateTime<Utc>,
+        reason: Option<&str>,
+    ) -> Result<PolicyChangeRecord, VaultError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query("SELECT * FROM policy_changes WHERE tenant = ? AND version = ?")
+            .bind(tenant)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| VaultError::NotFound(format!("pending policy version {version} of tenant {tenant:?}")))?;
+        let mut change = policy_change_from_row(&row)?;
+        if let Some(done) = change.decision {
+            return Err(VaultError::Conflict(format!(
+                "policy version {version} of tenant {tenant:?} was already {}",
+                done.as_str()
+            )));
+        }
+        if decision == PolicyDecision::Approved {
+            let superseded = sqlx::query(
+                "UPDATE policy_versions SET state = 'superseded' WHERE tenant = ? AND version = ? AND state = 'active'",
+            )
+            .bind(tenant)
+            .bind(change.from_version)
+            .execute(&mut *tx)
+            .await?;
+            if superseded.rows_affected() != 1 {
+                return Err(VaultError::Conflict(format!(
+                    "policy version {} of tenant {tenant:?} is no longer active",
+                    change.from_version
+                )));
+            }
+            sqlx::query(
+                "UPDATE policy_versions SET state = 'active', approved_at = ?, approved_by = ?
+                 WHERE tenant = ? AND version = ? AND state = 'pending'",
+            )
+            .bind(ts(at))
+            .bind(by)
+            .bind(tenant)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE policy_changes SET decision = ?, decided_at = ?, decided_by = ?, reason = ?
+             WHERE tenant = ? AND version = ?",
+        )
+        .bind(decision.as_str())
+        .bind(ts(at))
+        .bind(by)
+        .bind(reason)
+        .bind(tenant)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        change.decision = Some(decision);
+        change.decided_at = Some(at);
+        change.decided_by = Some(by.to_owned());
+        change.reason = reason.map(str::to_owned);
+        Ok(change)
+    }
+
+    /// The proposed change behind `version`, if the version was proposed (not the first).
+    pub async fn policy_change(&self, tenant: &str, version: i64) -> Result<Option<PolicyChangeRecord>, VaultError> {
+        let row = sqlx::query("SELECT * FROM policy_changes WHERE tenant = ? AND version = ?")
+            .bind(tenant)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(policy_change_from_row).transpose()
+    }
+
+    /// Every proposed change of a tenant, oldest first.
+    pub async fn policy_changes(&self, tenant: &str) -> Result<Vec<PolicyChangeRecord>, VaultError> {
+        let rows = sqlx::query("SELECT * FROM policy_changes WHERE tenant = ? ORDER BY version")
+            .bind(tenant)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(policy_change_from_row).collect()
     }
 
     pub async fn active_policy(&self, tenant: &str) -> Result<PolicyVersionRecord, VaultError> {
@@ -193,6 +362,18 @@ impl Catalog {
             .await?
             .ok_or_else(|| VaultError::NotFound(format!("tenant {tenant:?}")))?;
         policy_from_row(&row)
+    }
+
+    /// The number of a tenant's active policy version (no policy text: cheap, for every
+    /// authorization decision on the tenant).
+    pub async fn active_policy_version(&self, tenant: &str) -> Result<i64, VaultError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT version FROM policy_versions WHERE tenant = ? AND state = 'active'")
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| r.0)
+            .ok_or_else(|| VaultError::NotFound(format!("tenant {tenant:?}")))
     }
 
     pub async fn policy_version(&self, tenant: &str, version: i64) -> Result<PolicyVersionRecord, VaultError> {
@@ -384,6 +565,12 @@ impl Catalog {
         if let Some(to) = filter.to {
             q.push(" AND started_at <= ").push_bind(ts(to));
         }
+        if let Some(agent) = &filter.agent {
+            q.push(" AND agent = ").push_bind(agent.clone());
+        }
+        if let Some(direction) = &filter.direction {
+            q.push(" AND direction = ").push_bind(direction.clone());
+        }
         q.push(" ORDER BY started_at DESC, id");
         if let Some(limit) = filter.limit {
             q.push(" LIMIT ").push_bind(limit);
@@ -533,6 +720,23 @@ fn policy_from_row(row: &SqliteRow) -> Result<PolicyVersionRecord, VaultError> {
         created_by: row.try_get("created_by")?,
         approved_at: parse_opt_ts(row.try_get("approved_at")?)?,
         approved_by: row.try_get("approved_by")?,
+    })
+}
+
+fn policy_change_from_row(row: &SqliteRow) -> Result<PolicyChangeRecord, VaultError> {
+    let decision: Option<String> = row.try_get("decision")?;
+    Ok(PolicyChangeRecord {
+        tenant: row.try_get("tenant")?,
+        version: row.try_get("version")?,
+        from_version: row.try_get("from_version")?,
+        approver_role: row.try_get("approver_role")?,
+        diff: row.try_get("diff")?,
+        decision: decision
+            .map(|d| PolicyDecision::parse(&d).ok_or_else(|| VaultError::Corrupt(format!("policy decision {d:?}"))))
+            .transpose()?,
+        decided_at: parse_opt_ts(row.try_get("decided_at")?)?,
+        decided_by: row.try_get("decided_by")?,
+        reason: row.try_get("reason")?,
     })
 }
 

@@ -2,9 +2,11 @@
 //! crypto-shredding and recovery. It stores and returns; it never decides who may
 //! read (a [`governance::ReadPermit`] is required to decrypt).
 
+mod agents;
 mod audit_log;
 mod catalog;
 mod crypto;
+mod derivatives;
 mod error;
 mod identities;
 mod keys;
@@ -13,6 +15,7 @@ mod lifecycle;
 mod reader;
 mod records;
 mod recover;
+mod requests;
 mod segments;
 mod spool;
 mod writer;
@@ -30,8 +33,12 @@ pub use audit_log::{
     AuditLog, AuditSettings, CHECKPOINT_FORMAT, Checkpoint, SIGNING_KEY_FILE, SigningKey, VerifyReport, key_id,
     verify_detached,
 };
-pub use catalog::{Catalog, SealUpdate, ts};
+pub use catalog::{Catalog, PolicyChangeRecord, PolicyDecision, SealUpdate, ts};
 pub use crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding};
+pub use derivatives::{
+    DerivativeContent, DerivativeKind, DerivativeRecord, DerivedErasure, TranscriptRecord, anonymous_kek_day,
+    derivative_object_path, transcript_path,
+};
 pub use error::VaultError;
 pub use identities::{NewUser, UserRecord};
 pub use keys::KeyDirectory;
@@ -40,6 +47,7 @@ pub use lifecycle::{LegalHold, SweepRecord};
 pub use reader::{StreamAudio, StreamTrailer};
 pub use records::*;
 pub use recover::RecoveryReport;
+pub use requests::{CopyConsent, RequestNumber, Restriction, SubjectHit};
 pub use segments::{SegmentSpool, SpoolSettings, existing_segments, remove_segments, scan_segments};
 pub use spool::SpoolWriter;
 pub use writer::RecordingWriter;
@@ -61,6 +69,8 @@ pub struct Vault {
     local_root: Option<PathBuf>,
     /// The capture spool, started on first use (only `serve` captures).
     segments: Arc<std::sync::OnceLock<SegmentSpool>>,
+    /// Imports' data keys, committed in groups (started on first use; `writer.rs`).
+    key_commits: Arc<std::sync::OnceLock<writer::KeyCommitQueue>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -109,6 +119,7 @@ impl Vault {
             number_hash_key: keys.number_hash_key(),
             local_root: None,
             segments: Arc::new(std::sync::OnceLock::new()),
+            key_commits: Arc::new(std::sync::OnceLock::new()),
         })
     }
 
@@ -135,6 +146,11 @@ impl Vault {
     /// Starts writing a recording: the row (state `writing`, invisible) and its data key,
     /// wrapped by the key-encryption key of its retention day.
     pub async fn begin(&self, entry: RecordingEntry) -> Result<RecordingWriter, VaultError> {
+        if entry.recording.source == RecordingSource::Ingest {
+            // An import inserts the row and commits the key while its streams are
+            // encrypted; `put_stream` and `seal` wait for them (see `writer.rs`).
+            return Ok(self.begin_import(entry));
+        }
         let id = entry.recording.id;
         let day = entry.recording.retain_until.date_naive();
         self.catalog.insert_writing(&entry).await?;
@@ -143,11 +159,6 @@ impl Vault {
             let (keystore, key) = (self.keystore.clone(), key.clone());
             tokio::spawn(async move { keystore.store_data_key(id, day, &key).await })
         };
-        if entry.recording.source == RecordingSource::Ingest {
-            // An import overlaps the key store's durable commit with encrypting and
-            // writing the objects; `seal` waits for it before the recording counts.
-            return Ok(RecordingWriter::new(self.clone(), entry, key, Some(commit)));
-        }
         // Live capture: spool chunks become durable from the first second on and a
         // crash must leave them decryptable, so the key is durable before any of them.
         match join_key_commit(commit).await {
@@ -171,6 +182,9 @@ impl Vault {
         for stream in &entry.streams {
             self.delete_object(&stream.object_path).await?;
         }
+        self.remove_recording_dir(&entry.recording.tenant, id);
+        // Transcript and non-anonymous derivatives go with their source (issue 6).
+        self.erase_derived(&[id], now).await?;
         let tombstone = Tombstone {
             recording_id: id,
             tenant: entry.recording.tenant.clone(),

@@ -418,6 +418,8 @@ impl Vault {
         }
         let ids: Vec<Uuid> = due.iter().map(|d| d.id).collect();
         self.keystore().destroy_data_keys(&ids).await?;
+        // Transcripts and non-anonymous derivatives go with their sources (issue 6).
+        self.erase_derived(&ids, now).await?;
         let paths = due
             .iter()
             .flat_map(|d| d.objects.iter())

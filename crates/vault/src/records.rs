@@ -227,5 +227,9 @@ pub struct RecordingFilter {
     pub customer_number_hash: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// The agent exactly as stored.
+    pub agent: Option<String>,
+    /// `inbound`, `outbound` or `unknown`.
+    pub direction: Option<String>,
     pub limit: Option<i64>,
 }

@@ -1,21 +1,34 @@
 //! Writing one recording: encrypted stream objects, then the seal that makes it visible.
+//!
+//! An import hides its fixed costs behind the work on the audio: the catalog row
+//! (`writing`, invisible) is inserted and the data key committed to the key store while
+//! the first stream is encrypted and written. An object reaches its final path only
+//! after the row exists (so start-up recovery can always find and discard it), and the
+//! seal, which makes the recording visible, waits for the row, the durable objects and
+//! the durable key. Data keys of imports running at the same time are committed
+//! together (group commit: one key-store fsync for the batch).
 
-use chrono::{DateTime, Utc};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use object_store::path::Path as ObjectPath;
+use uuid::Uuid;
 
 use crate::Vault;
 use crate::crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding, sealed_chunk_len, stream_header};
 use crate::error::VaultError;
+use crate::keystore::KeyStore;
 use crate::reader::StreamTrailer;
 use crate::records::{ParticipantRecord, RecordingEntry, RecordingState, StreamSeal};
 use crate::spool::SpoolWriter;
 
 /// Parts at least this large are hashed on a second thread while they are encrypted
 /// (smaller ones are hashed inline: a thread per part would cost more than it saves).
-const PARALLEL_DIGEST_BYTES: usize = 4 << 20;
+const PARALLEL_DIGEST_BYTES: usize = 256 << 10;
 
 /// Plaintext per part of a pipelined object write on the local file system: part k
-/// is written while part k+1 is encrypted. Streams up to this size take one put.
+/// is written while part k+1 is encrypted. Streams up to this size take one write.
 const LOCAL_PART_BYTES: usize = 1 << 20;
 
 /// The same for remote stores (S3 needs parts of at least 5 MiB).
@@ -23,6 +36,9 @@ const REMOTE_PART_BYTES: usize = 8 << 20;
 
 /// Parts written concurrently with the encryption of the next one.
 const PARTS_IN_FLIGHT: usize = 4;
+
+/// At most this many data keys go into one key-store transaction.
+const MAX_KEY_BATCH: usize = 256;
 
 /// The key store's commit of a new data key, running while the objects are written.
 pub(crate) type KeyCommit = tokio::task::JoinHandle<Result<(), VaultError>>;
@@ -32,6 +48,121 @@ pub(crate) async fn join_key_commit(commit: KeyCommit) -> Result<(), VaultError>
     commit
         .await
         .map_err(|e| VaultError::Corrupt(format!("key store task: {e}")))?
+}
+
+/// The insert of an import's catalog row (`writing`), running while its first stream is
+/// encrypted.
+type RowInsert = tokio::task::JoinHandle<Result<(), VaultError>>;
+
+async fn join_row(row: RowInsert) -> Result<(), VaultError> {
+    row.await
+        .map_err(|e| VaultError::Corrupt(format!("catalog insert task: {e}")))?
+}
+
+impl Vault {
+    /// Starts an import: the catalog row and the data key's commit start now and run
+    /// while the caller encrypts and writes the streams (see the module documentation).
+    pub(crate) fn begin_import(&self, entry: RecordingEntry) -> RecordingWriter {
+        let id = entry.recording.id;
+        let day = entry.recording.retain_until.date_naive();
+        let key = SecretKey::random();
+        let row = {
+            let (catalog, entry) = (self.catalog().clone(), entry.clone());
+            tokio::spawn(async move { catalog.insert_writing(&entry).await })
+        };
+        let commit = self
+            .key_commits
+            .get_or_init(|| KeyCommitQueue::start(self.keystore().clone()))
+            .commit(id, day, &key);
+        let mut writer = RecordingWriter::new(self.clone(), entry, key, Some(commit));
+        writer.row = Some(row);
+        writer
+    }
+}
+
+/// Group commit of imports' data keys: keys asked for while a key-store transaction
+/// runs go together into the next one, so N concurrent imports pay about one fsync of
+/// the key store instead of N (`synchronous = FULL`). A lone import waits for nothing.
+#[derive(Clone)]
+pub(crate) struct KeyCommitQueue {
+    keystore: KeyStore,
+    requests: tokio::sync::mpsc::UnboundedSender<KeyRequest>,
+}
+
+struct KeyRequest {
+    recording: Uuid,
+    day: NaiveDate,
+    key: SecretKey,
+    done: tokio::sync::oneshot::Sender<Result<(), VaultError>>,
+}
+
+impl KeyCommitQueue {
+    /// Starts the committing task on the current runtime.
+    pub(crate) fn start(keystore: KeyStore) -> Self {
+        let (requests, receiver) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(commit_key_batches(keystore.clone(), receiver));
+        KeyCommitQueue { keystore, requests }
+    }
+
+    /// Queues `key` as the data key of `recording` (wrapped by the KEK of `day`); the
+    /// handle answers once it is durable. Should the committing task be gone (its
+    /// runtime shut down), the key is committed on its own.
+    fn commit(&self, recording: Uuid, day: NaiveDate, key: &SecretKey) -> KeyCommit {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let request = KeyRequest {
+            recording,
+            day,
+            key: key.clone(),
+            done,
+        };
+        let keystore = self.keystore.clone();
+        let key = key.clone();
+        let queued = self.requests.send(request).is_ok();
+        tokio::spawn(async move {
+            if queued && let Ok(result) = answer.await {
+                return result;
+            }
+            keystore.store_data_key(recording, day, &key).await
+        })
+    }
+}
+
+/// The committing task: one transaction for every request waiting when it starts.
+async fn commit_key_batches(keystore: KeyStore, mut requests: tokio::sync::mpsc::UnboundedReceiver<KeyRequest>) {
+    let mut batch: Vec<KeyRequest> = Vec::new();
+    while let Some(first) = requests.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_KEY_BATCH {
+            match requests.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let keys: Vec<(Uuid, NaiveDate, SecretKey)> =
+            batch.iter().map(|r| (r.recording, r.day, r.key.clone())).collect();
+        let result = keystore.store_data_keys(&keys).await;
+        match result {
+            Ok(()) => {
+                for request in batch.drain(..) {
+                    let _ = request.done.send(Ok(()));
+                }
+            }
+            Err(err) if batch.len() == 1 => {
+                if let Some(request) = batch.pop() {
+                    let _ = request.done.send(Err(err));
+                }
+            }
+            Err(_) => {
+                // One bad key must not fail the others: each is committed on its own.
+                for request in batch.drain(..) {
+                    let result = keystore
+                        .store_data_key(request.recording, request.day, &request.key)
+                        .await;
+                    let _ = request.done.send(result);
+                }
+            }
+        }
+    }
 }
 
 /// A recording being written. Dropping it without `seal` leaves a `writing` row that
@@ -44,6 +175,9 @@ pub struct RecordingWriter {
     stored_participants: usize,
     /// The data key's commit when it still runs (imports); awaited before sealing.
     key_commit: Option<KeyCommit>,
+    /// The catalog row's insert when it still runs (imports); awaited before the first
+    /// object reaches its final path, and before sealing.
+    row: Option<RowInsert>,
 }
 
 impl RecordingWriter {
@@ -55,6 +189,7 @@ impl RecordingWriter {
             key,
             stored_participants,
             key_commit,
+            row: None,
         }
     }
 
@@ -62,6 +197,14 @@ impl RecordingWriter {
     async fn key_durable(&mut self) -> Result<(), VaultError> {
         match self.key_commit.take() {
             Some(commit) => join_key_commit(commit).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until the catalog row exists.
+    async fn row_written(&mut self) -> Result<(), VaultError> {
+        match self.row.take() {
+            Some(row) => join_row(row).await,
             None => Ok(()),
         }
     }
@@ -86,7 +229,11 @@ impl RecordingWriter {
             .ok_or_else(|| VaultError::NotFound(format!("stream {idx} of recording {}", self.id())))
     }
 
-    /// Encrypts a whole stream (import path) in chunks of `chunk_bytes` and stores it.
+    /// Encrypts a whole stream (import path) in chunks of `chunk_bytes` and stores it
+    /// durably. On the local file system a stream up to 1 MiB is encrypted into a
+    /// staging file on a blocking thread (BLAKE3 on a second one), fsynced, and renamed
+    /// into place once the catalog row exists; a larger one, or one for a remote store,
+    /// is written after the row exists, in pipelined parts.
     pub async fn put_stream(&mut self, idx: i64, audio: bytes::Bytes, chunk_bytes: usize) -> Result<(), VaultError> {
         let pos = self.stream_position(idx)?;
         let binding = self.binding(idx)?;
@@ -97,43 +244,60 @@ impl RecordingWriter {
         let sealer = ChunkSealer::new(&self.key, binding);
         let path = ObjectPath::from(self.entry.streams[pos].object_path.as_str());
         let trailer_chunk = sealed_chunk_len(trailer_len);
-        let part_bytes = if self.vault.is_local() {
-            LOCAL_PART_BYTES
-        } else {
-            REMOTE_PART_BYTES
-        };
-        if audio.len() <= part_bytes {
-            // One allocation of the exact object size; each chunk is copied and encrypted in place.
-            let mut object =
-                Vec::with_capacity(header.len() + audio.len() + sealed_chunk_len(0) * chunks + trailer_chunk);
-            object.extend_from_slice(&header);
-            let mut hasher = blake3::Hasher::new();
-            seal_chunks(&sealer, &audio, chunk_bytes, 0, &mut object, &mut hasher);
-            sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &hasher), &mut object);
-            debug_assert_eq!(object.len(), object.capacity());
-            self.vault.objects().put(&path, object.into()).await?;
-        } else {
-            let mut upload = self.vault.objects().put_multipart(&path).await?;
-            let layout = PartLayout {
-                chunk_bytes,
-                part_bytes,
-                trailer_chunk,
-            };
-            let written = put_parts(upload.as_mut(), &sealer, &header, &audio, layout).await;
-            match written {
-                Ok(()) => {
-                    upload.complete().await?;
+        let audio_bytes = audio.len();
+        let local_root = self.vault.local_root.clone();
+        match local_root {
+            Some(root) if audio.len() <= LOCAL_PART_BYTES => {
+                let file = root.join(path.as_ref());
+                let row = self.row.take();
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    write_local_object(&file, &header, &sealer, &audio, chunk_bytes, row.map(|r| (r, runtime)))
+                })
+                .await
+                .map_err(|e| VaultError::Corrupt(format!("object write task: {e}")))??;
+            }
+            _ => {
+                self.row_written().await?;
+                let part_bytes = if self.vault.is_local() {
+                    LOCAL_PART_BYTES
+                } else {
+                    REMOTE_PART_BYTES
+                };
+                if audio.len() <= part_bytes {
+                    // One allocation of the exact object size; each chunk is copied and encrypted in place.
+                    let mut object =
+                        Vec::with_capacity(header.len() + audio.len() + sealed_chunk_len(0) * chunks + trailer_chunk);
+                    object.extend_from_slice(&header);
+                    let mut hasher = blake3::Hasher::new();
+                    seal_chunks(&sealer, &audio, chunk_bytes, 0, &mut object, &mut hasher);
+                    sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &hasher), &mut object);
+                    debug_assert_eq!(object.len(), object.capacity());
+                    self.vault.objects().put(&path, object.into()).await?;
+                } else {
+                    let mut upload = self.vault.objects().put_multipart(&path).await?;
+                    let layout = PartLayout {
+                        chunk_bytes,
+                        part_bytes,
+                        trailer_chunk,
+                    };
+                    let written = put_parts(upload.as_mut(), &sealer, &header, &audio, layout).await;
+                    match written {
+                        Ok(()) => {
+                            upload.complete().await?;
+                        }
+                        Err(err) => {
+                            let _ = upload.abort().await;
+                            return Err(err);
+                        }
+                    }
                 }
-                Err(err) => {
-                    let _ = upload.abort().await;
-                    return Err(err);
-                }
+                self.vault.make_durable(&path).await?;
             }
         }
-        self.vault.make_durable(&path).await?;
         let stream = &mut self.entry.streams[pos];
         stream.chunks = chunks as i64;
-        stream.audio_bytes = audio.len() as i64;
+        stream.audio_bytes = audio_bytes as i64;
         stream.seal = StreamSeal::Sealed;
         Ok(())
     }
@@ -198,6 +362,10 @@ impl RecordingWriter {
         duration_ms: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<uuid::Uuid, VaultError> {
+        if let Err(err) = self.row_written().await {
+            self.abort().await?;
+            return Err(err);
+        }
         if let Err(err) = self.key_durable().await {
             // Without its key the recording is unreadable: it never counts as stored.
             self.abort().await?;
@@ -231,14 +399,82 @@ impl RecordingWriter {
     /// Abandons the recording: key destroyed, objects deleted, row removed.
     pub async fn abort(mut self) -> Result<(), VaultError> {
         let id = self.id();
-        // A key commit still running would otherwise store the key after its destruction.
+        // A key commit or row insert still running would otherwise store the key after
+        // its destruction, or the row after its removal.
         let _ = self.key_durable().await;
+        let _ = self.row_written().await;
         self.vault.keystore().destroy_data_key(id).await?;
         for stream in &self.entry.streams {
             self.vault.delete_object(&stream.object_path).await?;
         }
         self.vault.catalog().discard_writing(id).await
     }
+}
+
+thread_local! {
+    /// A blocking thread's object buffer, kept between objects so that encrypting one
+    /// does not fault in fresh pages each time. It only ever holds ciphertext: each
+    /// chunk is encrypted in place right after it is copied in.
+    static OBJECT_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Where an object is written before it is renamed into place (the local object
+/// store's own convention: `<path>#<suffix>`).
+fn staging_path(file: &Path) -> PathBuf {
+    let mut staging = file.as_os_str().to_owned();
+    staging.push(format!("#{}", rand::random::<u32>()));
+    staging.into()
+}
+
+/// Blocking: encrypts `audio` into a staging file next to `file` and fsyncs it; then,
+/// once the catalog row exists (`row`, waited for on `runtime`), renames it into place
+/// and fsyncs the directory. A failure leaves no file behind.
+fn write_local_object(
+    file: &Path,
+    header: &[u8],
+    sealer: &ChunkSealer,
+    audio: &[u8],
+    chunk_bytes: usize,
+    row: Option<(RowInsert, tokio::runtime::Handle)>,
+) -> Result<(), VaultError> {
+    let dir = file
+        .parent()
+        .ok_or_else(|| VaultError::Corrupt("object path without a directory".into()))?;
+    std::fs::create_dir_all(dir)?;
+    let staging = staging_path(file);
+    let written = (|| -> Result<(), VaultError> {
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staging)?;
+        OBJECT_BUFFER.with_borrow_mut(|object| -> std::io::Result<()> {
+            let chunks = audio.len().div_ceil(chunk_bytes);
+            object.clear();
+            object.extend_from_slice(header);
+            let mut hasher = blake3::Hasher::new();
+            seal_chunks(sealer, audio, chunk_bytes, 0, object, &mut hasher);
+            sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &hasher), object);
+            let written = out.write_all(object);
+            // Keep the buffer for the next object only while it is of an ordinary size.
+            if object.capacity() > 2 * LOCAL_PART_BYTES {
+                *object = Vec::new();
+            }
+            written
+        })?;
+        out.sync_all()?;
+        if let Some((row, runtime)) = row {
+            // The object becomes findable only once its recording's row exists.
+            runtime.block_on(join_row(row))?;
+        }
+        std::fs::rename(&staging, file)?;
+        Ok(())
+    })();
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(&staging);
+        return Err(err);
+    }
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 /// The sealed trailer's plaintext for a whole stream.
@@ -356,4 +592,176 @@ async fn finish_part(part: Option<tokio::task::JoinHandle<object_store::Result<(
     part.await
         .map_err(|e| VaultError::Corrupt(format!("object write task: {e}")))??;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The import path's overlaps: concurrent imports share key commits and read back
+    //! whole; an import whose catalog row cannot be written stores no object.
+
+    use chrono::TimeDelta;
+    use governance::{Actor, ReadRequest};
+
+    use super::*;
+    use crate::records::{
+        PolicyVersionRecord, PolicyVersionState, RecordingRecord, RecordingSource, StreamRecord, TenantRecord,
+    };
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T10:00:00Z".parse().unwrap()
+    }
+
+    fn posti_text() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/posti.toml")).unwrap()
+    }
+
+    async fn open() -> (tempfile::TempDir, Vault) {
+        let root = tempfile::tempdir().unwrap();
+        let vault = Vault::open(&root.path().join("data"), &root.path().join("keys"))
+            .await
+            .unwrap();
+        let tenant = TenantRecord {
+            name: "posti".into(),
+            policy_id: "posti".into(),
+            recording_enabled: true,
+            retention: None,
+            service_numbers: vec![],
+            agent_patterns: vec![],
+            country: None,
+            provider: false,
+            created_at: now(),
+        };
+        let version = PolicyVersionRecord {
+            tenant: "posti".into(),
+            version: 1,
+            policy_id: "posti".into(),
+            document_version: "1".into(),
+            source_file: "posti.toml".into(),
+            source_text: posti_text(),
+            sha256: "x".into(),
+            state: PolicyVersionState::Active,
+            created_at: now(),
+            created_by: "test".into(),
+            approved_at: None,
+            approved_by: None,
+        };
+        vault.catalog().create_tenant(&tenant, &version).await.unwrap();
+        (root, vault)
+    }
+
+    fn entry(tenant: &str, streams: i64) -> RecordingEntry {
+        let id = Uuid::now_v7();
+        RecordingEntry {
+            recording: RecordingRecord {
+                id,
+                tenant: tenant.into(),
+                policy_version: 1,
+                state: RecordingState::Writing,
+                source: RecordingSource::Ingest,
+                direction: "inbound".into(),
+                started_at: now(),
+                ended_at: None,
+                duration_ms: None,
+                service_number: None,
+                customer_number: None,
+                customer_number_hash: None,
+                customer_name: None,
+                agent: None,
+                purposes: vec!["verify-agreement".into()],
+                legal_basis: "legitimate-interest".into(),
+                consent: serde_json::json!({}),
+                retain_until: now() + TimeDelta::days(180),
+                notes: vec![],
+                created_at: now(),
+                sealed_at: None,
+            },
+            participants: vec![],
+            streams: (0..streams)
+                .map(|i| StreamRecord {
+                    idx: i,
+                    label: format!("s{i}"),
+                    participant: None,
+                    codec: "pcmu".into(),
+                    sample_rate: 8000,
+                    object_path: crate::object_path(tenant, id, i),
+                    chunks: 0,
+                    audio_bytes: 0,
+                    packets_lost: 0,
+                    seal: StreamSeal::Open,
+                })
+                .collect(),
+        }
+    }
+
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_imports_commit_their_keys_together_and_read_back_whole() {
+        let (root, vault) = open().await;
+        let tasks: Vec<_> = (0..12u8)
+            .map(|n| {
+                let vault = vault.clone();
+                tokio::spawn(async move {
+                    let mut writer = vault.begin(entry("posti", 2)).await?;
+                    // One small stream (one staging file) and one over 1 MiB (parts).
+                    writer.put_stream(0, vec![n; 16_000].into(), 8000).await?;
+                    writer.put_stream(1, vec![n; 1_100_000].into(), 8000).await?;
+                    writer.seal(None, None, now()).await.map(|id| (n, id))
+                })
+            })
+            .collect();
+        let policy = policy::parse_policy("posti.toml", &posti_text()).unwrap();
+        for task in tasks {
+            let (n, id) = task.await.unwrap().unwrap();
+            let permit = governance::authorize_read(
+                &policy,
+                &ReadRequest {
+                    actor: &Actor::LocalAdministrator,
+                    recording_id: id,
+                    purpose: "verify-agreement",
+                    reason: "test",
+                },
+            )
+            .unwrap();
+            let entry = vault.catalog().visible_entry(id).await.unwrap();
+            for (idx, len) in [(0, 16_000), (1, 1_100_000)] {
+                let stream = vault.read_stream(&permit, &entry, idx).await.unwrap();
+                assert!(stream.audio == vec![n; len], "recording {n} stream {idx} reads back");
+            }
+        }
+        let staged: Vec<_> = files_under(&root.path().join("data/objects"))
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains('#'))
+            .collect();
+        assert!(staged.is_empty(), "no staging file is left: {staged:?}");
+    }
+
+    #[tokio::test]
+    async fn an_import_whose_row_cannot_be_written_stores_no_object() {
+        let (root, vault) = open().await;
+        // No tenant "nobody": the catalog refuses the row (foreign key).
+        let mut writer = vault.begin(entry("nobody", 1)).await.unwrap();
+        let id = writer.id();
+        assert!(writer.put_stream(0, vec![7; 16_000].into(), 8000).await.is_err());
+        assert!(
+            files_under(&root.path().join("data/objects/nobody")).is_empty(),
+            "neither the object nor its staging file exists"
+        );
+        writer.abort().await.unwrap();
+        assert!(matches!(
+            vault.keystore().data_key(id).await,
+            Err(VaultError::KeyDestroyed(_))
+        ));
+    }
 }
