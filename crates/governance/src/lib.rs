@@ -6,10 +6,11 @@ mod audit;
 pub mod authz;
 pub mod identity;
 mod read;
+pub mod requests;
 
 pub use audit::{
     ALERT_ACTION, Anchor, AuditEvent, AuditFault, ChainHead, ChainVerifier, DenialReport, DenialRule, GENESIS_HASH,
     Outcome, Problem, RECORD_FORMAT, RecordError, RecordView, UserDenials, chain_hash, denial_report, encode_record,
     record_hash,
 };
-pub use read::{Actor, ReadPermit, ReadRequest, authorize_read};
+pub use read::{Actor, ReadPermit, ReadRequest, authorize_read, authorize_workflow_read};

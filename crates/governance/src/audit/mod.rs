@@ -96,6 +96,12 @@ impl AuditEvent {
         self
     }
 
+    /// Marks the event denied, with the decision's detail.
+    pub fn denied(mut self, detail: serde_json::Value) -> Self {
+        self.outcome = Outcome::Denied;
+        self.detail(detail)
+    }
+
     pub fn detail(mut self, detail: serde_json::Value) -> Self {
         self.detail = detail;
         self

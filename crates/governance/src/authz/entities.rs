@@ -190,6 +190,7 @@ pub(crate) fn entities(
         match &grant.scope {
             GrantScope::Tenant => {}
             GrantScope::Team(team) => attrs.push(("team".into(), entity_ref(types.team(team)))),
+            GrantScope::Agent(user) => attrs.push(("agent".into(), entity_ref(types.user(user)))),
             GrantScope::Recording(id) => attrs.push(("recording".into(), entity_ref(types.recording(id)))),
         }
         let uid = types.grant(&grant.id);

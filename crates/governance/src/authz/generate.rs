@@ -181,6 +181,7 @@ fn access_rule_permits(i: usize, access_rule: &AccessRule, grant_role: Option<&s
         conditions.push(format!(
             "{grant} &&\n  context.grant.tenant == resource.tenant &&\n  \
              (if context.grant has team then resource has team && resource.team in context.grant.team else true) &&\n  \
+             (if context.grant has agent then resource has agent && resource.agent == context.grant.agent else true) &&\n  \
              (if context.grant has recording then context.grant.recording == resource else true)"
         ));
         tenant_conditions.push(format!("{grant} &&\n  context.grant.tenant == resource"));

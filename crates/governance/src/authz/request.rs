@@ -58,6 +58,8 @@ pub enum GrantScope {
     Tenant,
     /// The recordings of this team (and the teams under it).
     Team(String),
+    /// The recordings of one agent (a user id).
+    Agent(String),
     /// One recording.
     Recording(String),
 }

@@ -16,7 +16,8 @@ namespace Callvault {
 
   // An access grant issued by a security officer (ARLO-GRANTS). A grant to a user is a parent
   // of that User; a grant to a role is a parent of that Role; so `principal in context.grant`
-  // holds for its grantees. Without `team` or `recording` the grant reaches the whole tenant.
+  // holds for its grantees. Without `team`, `agent` or `recording` the grant reaches the whole
+  // tenant.
   entity Grant {
     tenant: Tenant,
     purpose: String,
@@ -24,6 +25,7 @@ namespace Callvault {
     issued_by: User,
     issued_by_role: Role,
     team?: Team,
+    agent?: User,
     recording?: Recording,
   };
 
