@@ -87,7 +87,7 @@ impl TokenAnswer {
 }
 
 /// A JSON body that could not be read, as an error answer that never echoes the body.
-fn json_error(rejection: JsonRejection) -> ApiError {
+pub(crate) fn json_error(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

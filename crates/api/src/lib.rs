@@ -3,16 +3,19 @@
 
 mod auth;
 mod error;
+mod governance_reads;
 mod ingest;
 mod metrics;
 pub mod openapi;
+mod people;
+mod recordings;
 mod screening;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 pub use auth::{AuthRejection, Authenticated};
 pub use error::ApiError;
@@ -42,7 +45,25 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
         .route("/healthz", get(openapi::healthz))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics::render))
-        .route("/v1/recordings", post(ingest::ingest))
+        .route("/v1/recordings", post(ingest::ingest).get(recordings::search))
+        .route(
+            "/v1/recordings/{id}",
+            get(recordings::metadata).delete(recordings::erase),
+        )
+        .route("/v1/recordings/{id}/audio", get(recordings::audio))
+        .route("/v1/recordings/{id}/download", get(recordings::download))
+        .route("/v1/users", get(people::list_users).post(people::add_user))
+        .route("/v1/teams", get(people::list_teams).post(people::add_team))
+        .route(
+            "/v1/attestations",
+            get(people::list_attestations).post(people::add_attestation),
+        )
+        .route("/v1/grants", get(people::list_grants).post(people::add_grant))
+        .route("/v1/grants/{id}", delete(people::revoke_grant))
+        .route("/v1/policies", get(governance_reads::list_policies))
+        .route("/v1/policies/{version}/render", get(governance_reads::render_policy))
+        .route("/v1/audit/verify", get(governance_reads::verify_audit))
+        .route("/v1/audit/events", get(governance_reads::export_audit))
         .route("/v1/screening", post(screening::screen))
         .merge(auth::routes())
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "route-not-found", "no such endpoint") })

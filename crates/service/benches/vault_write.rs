@@ -9,8 +9,13 @@
 //! same audio bytes per stream into the same `objects/` directory (zero-copy payload),
 //! followed by the same fsyncs. Both are durable.
 //!
+//! Then the same with N writers at once (a server ingests many calls together): N
+//! tasks each writing recordings one after another, against N tasks doing plain
+//! writes, judged on the time until all are durable.
+//!
 //! `cargo bench -p service --bench vault_write` (optional argument: MB written per
-//! case and path, default 150).
+//! case and path, default 150; `VAULT_WRITE_WRITERS=4,16` the concurrent writer
+//! counts, `0` for none; `VAULT_WRITE_CASES=1,2` which cases, by number).
 
 mod common;
 
@@ -282,6 +287,162 @@ fn measure(
     Outcome { ratio }
 }
 
+/// Writes `per_writer` recordings of `case` from each of `writers` tasks at once, vault
+/// and plain alternating by round; returns the median of per-round plain/vault ratios.
+#[allow(clippy::too_many_arguments)]
+fn measure_concurrent(
+    rt: &tokio::runtime::Runtime,
+    vault: &vault::Vault,
+    plain: &Arc<dyn ObjectStore>,
+    objects_dir: &std::path::Path,
+    case: &'static Case,
+    case_no: usize,
+    writers: usize,
+    mb_per_case: f64,
+) -> Outcome {
+    let now = common::bench_now();
+    let audio = common::synth_audio(
+        case.encoding,
+        case.sample_rate,
+        case.channels,
+        case.seconds,
+        case_no as u64 + 1,
+    );
+    let wav = media::parse_wav(&common::wav_file(case.encoding, case.sample_rate, case.channels, audio))
+        .expect("own WAV parses");
+    let streams: Arc<Vec<Bytes>> = Arc::new(wav.split_channels().into_iter().map(Bytes::from).collect());
+    let bytes: usize = streams.iter().map(Bytes::len).sum();
+    let chunk_bytes = case.sample_rate as usize * wav.bytes_per_sample();
+    // Each round writes about 1/8 of the MB budget, in at least 7 rounds.
+    let per_writer = ((mb_per_case * 1e6 / 8.0 / (bytes * writers) as f64).ceil() as usize).clamp(1, 50);
+    let rounds = ((mb_per_case * 1e6 / (bytes * writers * per_writer) as f64).ceil() as usize).clamp(7, 60);
+    let objects_dir = Arc::new(objects_dir.to_path_buf());
+
+    let mut vault_times = Vec::new();
+    let mut plain_times = Vec::new();
+    for round in 0..=rounds {
+        let measured = round > 0;
+        let run_vault = || -> Duration {
+            rt.block_on(async {
+                let t0 = Instant::now();
+                let tasks: Vec<_> = (0..writers)
+                    .map(|_| {
+                        let (vault, streams) = (vault.clone(), streams.clone());
+                        tokio::spawn(async move {
+                            let mut paths = Vec::new();
+                            for _ in 0..per_writer {
+                                let entry = entry(case, now);
+                                paths.extend(entry.streams.iter().map(|s| s.object_path.clone()));
+                                let mut writer = vault.begin(entry).await.expect("begin");
+                                for (idx, stream) in streams.iter().enumerate() {
+                                    writer
+                                        .put_stream(idx as i64, stream.clone(), chunk_bytes)
+                                        .await
+                                        .expect("put_stream");
+                                }
+                                writer.seal(None, None, now).await.expect("seal");
+                            }
+                            paths
+                        })
+                    })
+                    .collect();
+                let mut paths = Vec::new();
+                for task in tasks {
+                    paths.extend(task.await.expect("writer task"));
+                }
+                let elapsed = t0.elapsed();
+                for p in paths {
+                    remove_object(&objects_dir, &p);
+                }
+                elapsed
+            })
+        };
+        let run_plain = || -> Duration {
+            rt.block_on(async {
+                let t0 = Instant::now();
+                let tasks: Vec<_> = (0..writers)
+                    .map(|_| {
+                        let (plain, streams, objects_dir) = (plain.clone(), streams.clone(), objects_dir.clone());
+                        tokio::spawn(async move {
+                            let mut paths = Vec::new();
+                            for _ in 0..per_writer {
+                                let id = Uuid::now_v7();
+                                for (i, stream) in streams.iter().enumerate() {
+                                    let path = format!("plain/{id}/{i}.raw");
+                                    plain
+                                        .put(&ObjectPath::from(path.as_str()), stream.clone().into())
+                                        .await
+                                        .expect("put");
+                                    let dir = objects_dir.clone();
+                                    let synced = path.clone();
+                                    tokio::task::spawn_blocking(move || sync_object(&dir, &synced))
+                                        .await
+                                        .expect("fsync task");
+                                    paths.push(path);
+                                }
+                            }
+                            paths
+                        })
+                    })
+                    .collect();
+                let mut paths = Vec::new();
+                for task in tasks {
+                    paths.extend(task.await.expect("writer task"));
+                }
+                let elapsed = t0.elapsed();
+                for p in &paths {
+                    remove_object(&objects_dir, p);
+                    if let Some(dir) = std::path::Path::new(p).parent() {
+                        let _ = std::fs::remove_dir(objects_dir.join(dir));
+                    }
+                }
+                elapsed
+            })
+        };
+        let (v, p) = if round.is_multiple_of(2) {
+            flush_filesystems();
+            let v = run_vault();
+            flush_filesystems();
+            (v, run_plain())
+        } else {
+            flush_filesystems();
+            let p = run_plain();
+            flush_filesystems();
+            (run_vault(), p)
+        };
+        if measured {
+            vault_times.push(v);
+            plain_times.push(p);
+        }
+    }
+    let per_round = (bytes * writers * per_writer) as f64;
+    let total_vault: Duration = vault_times.iter().sum();
+    let total_plain: Duration = plain_times.iter().sum();
+    let mbs = |d: Duration| per_round * rounds as f64 / 1e6 / d.as_secs_f64();
+    let mut paired: Vec<f64> = vault_times
+        .iter()
+        .zip(&plain_times)
+        .map(|(v, p)| p.as_secs_f64() / v.as_secs_f64())
+        .collect();
+    paired.sort_by(f64::total_cmp);
+    let ratio = paired[paired.len() / 2];
+    let recordings_per_s = |d: Duration| (writers * per_writer * rounds) as f64 / d.as_secs_f64();
+    println!(
+        "| {} | {} | {} | {} | {:.1} | {:.1} | {:.0} | {:.0} | {:.1} % | {:.1} % |",
+        case.label,
+        writers,
+        writers * per_writer,
+        rounds,
+        mbs(total_vault),
+        mbs(total_plain),
+        recordings_per_s(total_vault),
+        recordings_per_s(total_plain),
+        mbs(total_vault) / mbs(total_plain) * 100.0,
+        ratio * 100.0,
+    );
+    Outcome { ratio }
+}
+
 fn header(title: &str) {
     println!();
     println!("{title}");
@@ -314,14 +475,62 @@ fn main() {
         "Both durable: the vault fsyncs each object and its directory before sealing; the plain write \
          does the same fsyncs (goal: vault/plain ≥ 80 %)",
     );
+    let selected: Vec<usize> = std::env::var("VAULT_WRITE_CASES")
+        .ok()
+        .map(|text| text.split(',').filter_map(|n| n.trim().parse::<usize>().ok()).collect())
+        .unwrap_or_else(|| (1..=CASES.len()).collect());
+    let writer_counts: Vec<usize> = std::env::var("VAULT_WRITE_WRITERS")
+        .ok()
+        .map(|text| {
+            text.split(',')
+                .filter_map(|n| n.trim().parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .collect()
+        })
+        .unwrap_or_else(|| vec![4, 16]);
     let mut worst = f64::INFINITY;
     for (case_no, case) in CASES.iter().enumerate() {
+        if !selected.contains(&(case_no + 1)) {
+            continue;
+        }
         let outcome = measure(&rt, &vault, &plain, &objects_dir, case, case_no, mb_per_case, true);
         worst = worst.min(outcome.ratio);
     }
     println!();
     println!("begin: catalog row + data key (key store commits with synchronous = FULL); seal: sealing transaction;");
     println!("put_stream MB/s: BLAKE3 (second thread) + AES-256-GCM + object put + fsync.");
+    let mut worst_concurrent = f64::INFINITY;
+    if !writer_counts.is_empty() {
+        println!();
+        println!(
+            "Concurrent writers: N tasks each write recordings one after another (vault: begin → put_stream → seal;"
+        );
+        println!(
+            "plain: put + fsync of object and directory); time until all are durable; rounds alternate the order."
+        );
+        println!();
+        println!(
+            "| recording | writers | recordings per round | rounds | vault MB/s | plain MB/s | vault rec/s | plain rec/s | vault/plain (totals) | vault/plain (median of rounds) |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (case_no, case) in CASES.iter().enumerate().take(2) {
+            if !selected.contains(&(case_no + 1)) {
+                continue;
+            }
+            for &writers in &writer_counts {
+                let outcome =
+                    measure_concurrent(&rt, &vault, &plain, &objects_dir, case, case_no, writers, mb_per_case);
+                worst_concurrent = worst_concurrent.min(outcome.ratio);
+            }
+        }
+    }
+    if worst_concurrent.is_finite() {
+        println!();
+        println!(
+            "concurrent writers: the encrypted path reaches ≥ {:.1} % of the plain writes (median of rounds)",
+            worst_concurrent * 100.0
+        );
+    }
     rt.block_on(service.close());
     drop(dir);
     if worst < 0.80 {

@@ -80,7 +80,8 @@ pub struct HoldLine {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Data-subject requests: the request workflow is not built yet, so nothing is tracked.
+/// Data-subject requests: open (not fulfilled or closed) and overdue (open past their
+/// due date, WEBEO-30DAYS; must be 0).
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestsLine {
     pub tracked: bool,
@@ -216,10 +217,13 @@ impl Service {
                 past_retention_not_deleted: past_free,
                 past_retention_held: past_held,
                 holds,
-                requests: RequestsLine {
-                    tracked: false,
-                    open: 0,
-                    overdue: 0,
+                requests: {
+                    let (open, overdue) = self.request_counts(&t.name, now).await?;
+                    RequestsLine {
+                        tracked: true,
+                        open: u64::try_from(open).unwrap_or_default(),
+                        overdue: u64::try_from(overdue).unwrap_or_default(),
+                    }
                 },
                 reads_without_purpose: unbound.remove(&t.name).unwrap_or_default(),
                 denials: tenant_denials,
@@ -239,6 +243,12 @@ impl Service {
                     "{}: {} read(s) without a purpose",
                     line.tenant,
                     line.reads_without_purpose.len()
+                ));
+            }
+            if line.requests.overdue > 0 {
+                report.problems.push(format!(
+                    "{}: {} data-subject request(s) overdue",
+                    line.tenant, line.requests.overdue
                 ));
             }
             if line.review.status == "overdue" {
@@ -316,7 +326,10 @@ pub fn render_html(report: &ComplianceReport) -> String {
             ("Active legal holds", t.holds.len().to_string()),
             (
                 "Data-subject requests (open / overdue)",
-                "not tracked yet (the request workflow is not built)".into(),
+                flag(
+                    t.requests.overdue == 0,
+                    format!("{} open / {} overdue", t.requests.open, t.requests.overdue),
+                ),
             ),
             (
                 "Reads without a purpose (must be 0)",

@@ -915,6 +915,45 @@ impl Service {
     }
 }
 
+impl Service {
+    /// Sets the names under which recordings name `user` as their agent (administrators):
+    /// reads map a recording's agent to a user through them (own recordings, team scope).
+    pub async fn set_agent_aliases(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        user: &str,
+        aliases: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.authorize_identity(principal, tenant, IdentityAction::ManageUsers, "user.agent-ids", now)
+            .await?;
+        self.user_record(tenant, user).await?;
+        for alias in aliases {
+            if alias.trim().is_empty() || alias.len() > 256 || alias.chars().any(char::is_control) {
+                return Err(ServiceError::bad_input(
+                    "agent-id-invalid",
+                    "an agent id is 1-256 printable characters",
+                ));
+            }
+        }
+        self.vault
+            .catalog()
+            .set_agent_aliases(tenant, user, aliases)
+            .await
+            .map_err(|err| match err {
+                VaultError::Conflict(message) => ServiceError::new(ErrorKind::Conflict, "agent-id-taken", message),
+                other => other.into(),
+            })?;
+        self.audit(
+            AuditEvent::new(now, &principal.actor(), "user.agent-ids", Outcome::Done)
+                .tenant(tenant)
+                .detail(serde_json::json!({"user": user, "count": aliases.len()})),
+        )
+        .await
+    }
+}
+
 #[cfg(test)]
 #[path = "identities_tests.rs"]
 mod tests;

@@ -4,12 +4,17 @@
 //!
 //! Time is a parameter of every operation; only the binary reads the clock.
 
+pub mod access;
+pub mod bundle;
 mod capture;
 pub mod compliance;
 mod error;
+mod governed_reads;
 pub mod identities;
 mod ingest;
 mod recordings;
+pub mod redaction;
+mod requests;
 mod retention;
 mod screen;
 mod tenants;
@@ -23,9 +28,14 @@ use policy::Policy;
 
 pub use capture::{CaptureDecision, LiveCall, LiveParty, LiveStream};
 pub use error::{ErrorKind, ServiceError};
+pub use governed_reads::AuditVerification;
 pub use recordings::{ExportFormat, ExportRequest, ExportedAudio, RecordingQuery};
+pub use requests::{
+    ConsentView, DecisionInput, FoundRecordingView, NotificationView, OpenRequest, RequestFulfilment, RequestView,
+    RestrictionView, SubjectSearch, VerificationView,
+};
 pub use retention::{CERTIFICATE_FORMAT, DeletionCertificate, HoldRequest, SweepReport};
-pub use tenants::TenantChange;
+pub use tenants::{PolicyVersionView, TenantChange};
 
 /// Parses a policy file and compiles its access rules to Cedar (validated against the
 /// engine's schema): a policy whose rules do not compile is refused like any other
@@ -54,6 +64,8 @@ pub struct Service {
     settings: ServiceSettings,
     /// Outbound screening registers (WEBEO-TPS); see [`Service::with_screening`].
     screening: Option<screening::RegisterStore>,
+    /// Compiled Cedar rules by policy version.
+    authorizers: access::AuthorizerCache,
 }
 
 impl Service {
@@ -64,6 +76,7 @@ impl Service {
             vault,
             settings,
             screening: None,
+            authorizers: access::AuthorizerCache::default(),
         })
     }
 

@@ -2,10 +2,12 @@
 //! purpose of the recording's own policy and a reason, and is audited (ALL-PURPOSE).
 
 use chrono::{DateTime, Utc};
+use governance::authz::AccessAction;
 use governance::{Actor, AuditEvent, Outcome, ReadRequest};
 use uuid::Uuid;
 use vault::{RecordingEntry, RecordingFilter, RecordingRecord, StreamRecord};
 
+use crate::access::{Ask, decision_detail, denial};
 use crate::wire::{ParticipantSummary, RecordingDetail, RecordingSummary, StreamSummary};
 use crate::{ErrorKind, Service, ServiceError};
 
@@ -53,16 +55,23 @@ pub struct ExportedAudio {
     pub sha256: String,
 }
 
-/// A listing query.
+/// A search of a tenant's register (a read: purpose and reason required, ARLO-SECURITY).
 #[derive(Debug, Clone, Default)]
 pub struct RecordingQuery {
+    /// Default: the person's own tenant.
     pub tenant: Option<String>,
-    /// Search by the customer's number (E.164 or national); needs purpose and reason.
+    /// Search by the customer's number (E.164 or national), matched through the keyed hash.
     pub customer_number: Option<String>,
     pub purpose: Option<String>,
     pub reason: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// The agent exactly as the recording names them.
+    pub agent: Option<String>,
+    /// `inbound`, `outbound` or `unknown`.
+    pub direction: Option<String>,
+    /// At most this many results (newest first).
+    pub limit: Option<i64>,
 }
 
 pub(crate) fn parse_id(id: &str) -> Result<Uuid, ServiceError> {
@@ -109,65 +118,82 @@ fn summary(
 }
 
 impl Service {
-    /// Lists visible recordings. The local administrator maintains the register and may
-    /// list it; a search by customer number is a read and needs purpose and reason.
+    /// Searches a tenant's register: the person must be allowed to search the tenant
+    /// (Cedar, `search` on the tenant) and sees only the recordings the rules let them find
+    /// (`search` on each recording). One audit event per search.
     pub async fn list_recordings(
         &self,
         query: &RecordingQuery,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Vec<RecordingSummary>, ServiceError> {
+        let principal = self.reader(actor, "recording.search", now).await?;
+        let tenant = query.tenant.clone().unwrap_or_else(|| principal.tenant.clone());
+        let purpose = query.purpose.as_deref().unwrap_or_default();
+        let reason = query.reason.as_deref().unwrap_or_default();
+        let ask = Ask {
+            action: AccessAction::Search,
+            purpose,
+            reason,
+            workflow: None,
+        };
+        let event = AuditEvent::new(now, &principal.actor(), "recording.search", Outcome::Allowed)
+            .tenant(&principal.tenant)
+            .purpose(purpose, reason);
+        if tenant != principal.tenant {
+            // Another tenant answers like one that does not exist.
+            self.audit(event.denied(serde_json::json!({"code": "tenant-isolation"})))
+                .await?;
+            return Err(ServiceError::new(
+                ErrorKind::NotFound,
+                "tenant-unknown",
+                "no such tenant",
+            ));
+        }
+        let decision = self.decide_on_tenant(principal, &tenant, ask, now).await?;
+        if !decision.is_allowed() {
+            self.audit(event.denied(decision_detail(&decision))).await?;
+            return Err(denial(&decision, ask));
+        }
         let mut filter = RecordingFilter {
-            tenant: query.tenant.clone(),
+            tenant: Some(tenant.clone()),
             from: query.from,
             to: query.to,
+            agent: query.agent.clone(),
+            direction: query.direction.clone(),
             ..Default::default()
         };
+        if let Some(direction) = &query.direction
+            && !matches!(direction.as_str(), "inbound" | "outbound" | "unknown")
+        {
+            return Err(ServiceError::bad_input(
+                "direction-invalid",
+                format!("direction {direction:?}: expected inbound, outbound or unknown"),
+            ));
+        }
         if let Some(number) = &query.customer_number {
-            let Some(tenant) = &query.tenant else {
-                return Err(ServiceError::bad_input(
-                    "tenant-required",
-                    "a search by number needs --tenant",
-                ));
-            };
-            let (policy, _) = self.active_policy(tenant).await?;
-            let purpose = query.purpose.as_deref().unwrap_or_default();
-            let reason = query.reason.as_deref().unwrap_or_default();
-            let checked = if reason.trim().is_empty() {
-                Err(ServiceError::new(
-                    ErrorKind::Forbidden,
-                    "reason-required",
-                    "a search needs --reason",
-                ))
-            } else {
-                policy.check_read_purpose(purpose).map_err(|r| ServiceError {
-                    kind: ErrorKind::Forbidden,
-                    ..r.into()
-                })
-            };
-            let mut event = AuditEvent::new(now, &actor.name(), "recording.search", Outcome::Allowed)
-                .tenant(tenant)
-                .purpose(purpose, reason);
-            if let Err(err) = checked {
-                event.outcome = Outcome::Denied;
-                self.audit(event.detail(serde_json::json!({"code": err.code}))).await?;
-                return Err(err);
-            }
-            let tenant_record = self.tenant(tenant).await?;
+            let tenant_record = self.tenant(&tenant).await?;
             let e164 = redact::normalize_e164(number, tenant_record.country.as_deref())
-                .map_err(|e| ServiceError::bad_input("customer-number-invalid", format!("--customer-number: {e}")))?;
+                .map_err(|e| ServiceError::bad_input("customer-number-invalid", format!("customer number: {e}")))?;
             filter.customer_number_hash = Some(redact::NumberHasher::new(self.vault.number_hash_key()).hash(&e164));
-            self.audit(event).await?;
-        } else {
-            let mut event = AuditEvent::new(now, &actor.name(), "catalog.list", Outcome::Allowed);
-            if let Some(t) = &query.tenant {
-                event = event.tenant(t);
-            }
-            self.audit(event).await?;
         }
         let rows = self.vault.catalog().list(&filter).await?;
-        let mut out = Vec::with_capacity(rows.len());
+        let limit = query.limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let mut hidden = 0usize;
+        let mut memo = crate::access::AgentMemo::default();
         for r in &rows {
+            if out.len() >= limit {
+                break;
+            }
+            if !self
+                .decide_on_recording_with(principal, r, ask, now, &mut memo)
+                .await?
+                .is_allowed()
+            {
+                hidden += 1;
+                continue;
+            }
             let catalog = self.vault.catalog();
             out.push(summary(
                 r,
@@ -175,24 +201,45 @@ impl Service {
                 &catalog.participants_of(r.id).await?,
             ));
         }
+        self.audit(event.detail(serde_json::json!({
+            "rules": decision.reasons(),
+            "found": out.len(),
+            "withheld": hidden,
+            "by_number": query.customer_number.is_some(),
+            "ids": out.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        })))
+        .await?;
         Ok(out)
     }
 
-    /// The register entry of one recording (metadata only).
+    /// The register entry of one recording (metadata only): a read, for a purpose.
     pub async fn show_recording(
         &self,
         id: &str,
+        purpose: &str,
+        reason: &str,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<RecordingDetail, ServiceError> {
-        let entry = self.vault.catalog().visible_entry(parse_id(id)?).await?;
+        let ask = Ask {
+            action: AccessAction::Metadata,
+            purpose,
+            reason,
+            workflow: None,
+        };
+        let entry = self.entry_for(id, actor, "recording.show", now).await?;
+        let (principal, decision) = self
+            .authorize_recording(actor, &entry.recording, ask, "recording.show", now)
+            .await?;
         let record = self
             .policy_version(&entry.recording.tenant, entry.recording.policy_version)
             .await?;
         self.audit(
-            AuditEvent::new(now, &actor.name(), "recording.show", Outcome::Allowed)
+            AuditEvent::new(now, &principal.actor(), "recording.show", Outcome::Allowed)
                 .tenant(&entry.recording.tenant)
-                .recording(entry.recording.id),
+                .recording(entry.recording.id)
+                .purpose(purpose, reason)
+                .detail(decision_detail(&decision)),
         )
         .await?;
         Ok(RecordingDetail {
@@ -211,46 +258,119 @@ impl Service {
         })
     }
 
-    /// Decrypts, verifies and exports a recording's audio as WAV.
+    /// A visible recording by id; a malformed or unknown id is `not-found` (audited for a
+    /// person, so probing ids leaves a trace).
+    pub(crate) async fn entry_for(
+        &self,
+        id: &str,
+        actor: &Actor,
+        audit_action: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RecordingEntry, ServiceError> {
+        let found = match parse_id(id) {
+            Ok(uuid) => self
+                .vault
+                .catalog()
+                .visible_entry(uuid)
+                .await
+                .map_err(ServiceError::from),
+            Err(err) => Err(err),
+        };
+        match found {
+            Ok(entry) => Ok(entry),
+            Err(err) if err.kind == ErrorKind::NotFound => {
+                let principal = self.reader(actor, audit_action, now).await?;
+                self.audit(
+                    AuditEvent::new(now, &principal.actor(), audit_action, Outcome::Denied)
+                        .tenant(&principal.tenant)
+                        .detail(serde_json::json!({"code": "not-found"})),
+                )
+                .await?;
+                Err(ServiceError::new(
+                    ErrorKind::NotFound,
+                    "not-found",
+                    "recording not found",
+                ))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Decrypts, verifies and exports a recording's audio as a file (a download).
     pub async fn export_recording(
         &self,
         req: &ExportRequest<'_>,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<ExportedAudio, ServiceError> {
-        let id = parse_id(req.id)?;
-        let entry = self.vault.catalog().visible_entry(id).await?;
+        self.read_audio(req, AccessAction::Download, None, actor, now).await
+    }
+
+    /// Decrypts and verifies a recording's audio for `action` (`listen`: streamed,
+    /// `download`: a file, `export`: part of a bundle), once the recording's policy allows
+    /// it for this person and purpose. The read is audited before any audio is decrypted.
+    pub async fn read_audio(
+        &self,
+        req: &ExportRequest<'_>,
+        action: AccessAction,
+        workflow: Option<governance::authz::Workflow>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ExportedAudio, ServiceError> {
+        let audit_action = match action {
+            AccessAction::Listen => "recording.play",
+            AccessAction::Download => "recording.download",
+            _ => "recording.export",
+        };
+        let entry = self.entry_for(req.id, actor, audit_action, now).await?;
+        let id = entry.recording.id;
         let tenant = entry.recording.tenant.clone();
-        // The purpose is checked against the policy version the recording was made under.
+        if workflow.is_none() && actor.principal().is_none_or(|p| p.tenant == tenant) {
+            // Restriction and objection (data-subject requests) leave only storage.
+            let event = AuditEvent::new(now, &actor.name(), audit_action, Outcome::Denied)
+                .tenant(&tenant)
+                .recording(id)
+                .purpose(req.purpose, req.reason);
+            self.refuse_if_restricted(id, &event).await?;
+        }
+        let ask = Ask {
+            action,
+            purpose: req.purpose,
+            reason: req.reason,
+            workflow,
+        };
+        let (principal, decision) = self
+            .authorize_recording(actor, &entry.recording, ask, audit_action, now)
+            .await?;
         let made_under =
             Self::parse_stored_policy(&self.policy_version(&tenant, entry.recording.policy_version).await?)?;
-        let request = ReadRequest {
+        self.refuse_pseudonymised_original(&made_under, &entry, req.purpose, req.reason, actor, audit_action, now)
+            .await?;
+        let read = ReadRequest {
             actor,
             recording_id: id,
             purpose: req.purpose,
             reason: req.reason,
         };
-        let event = AuditEvent::new(now, &actor.name(), "recording.export", Outcome::Allowed)
-            .tenant(&tenant)
-            .recording(id)
-            .purpose(req.purpose, req.reason);
-        let permit = match governance::authorize_read(&made_under, &request) {
-            Ok(permit) => permit,
-            Err(refusal) => {
-                let mut denied = event.detail(
-                    serde_json::json!({"code": refusal.code, "policy_version": entry.recording.policy_version}),
-                );
-                denied.outcome = Outcome::Denied;
-                self.audit(denied).await?;
-                return Err(ServiceError {
-                    kind: ErrorKind::Forbidden,
-                    ..refusal.into()
-                });
-            }
-        };
-        // The read is recorded before any audio is decrypted.
-        self.audit(event.detail(serde_json::json!({"format": format!("{:?}", req.format), "stream": req.stream})))
-            .await?;
+        let permit = match workflow {
+            Some(workflow) => governance::authorize_workflow_read(&read, workflow),
+            None => governance::authorize_read(&made_under, &read),
+        }
+        .map_err(|refusal| ServiceError {
+            kind: ErrorKind::Forbidden,
+            ..refusal.into()
+        })?;
+        let mut detail = decision_detail(&decision);
+        detail["format"] = serde_json::json!(format!("{:?}", req.format));
+        detail["stream"] = serde_json::json!(req.stream);
+        self.audit(
+            AuditEvent::new(now, &principal.actor(), audit_action, Outcome::Allowed)
+                .tenant(&tenant)
+                .recording(id)
+                .purpose(req.purpose, req.reason)
+                .detail(detail),
+        )
+        .await?;
         let wav = self.render_export(&permit, &entry, req).await?;
         let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&wav));
         Ok(ExportedAudio { wav, sha256 })
@@ -332,7 +452,8 @@ impl Service {
         Ok(media::write_wav_pcm16(rate, &out))
     }
 
-    /// Erases a recording at once (crypto-shred, objects deleted, tombstone, audit).
+    /// Erases a recording at once (crypto-shred, objects deleted, tombstone, audit): a
+    /// `delete` the recording's policy must allow this person.
     pub async fn erase_recording(
         &self,
         id: &str,
@@ -343,14 +464,39 @@ impl Service {
         if reason.trim().is_empty() {
             return Err(ServiceError::bad_input("reason-required", "an erasure needs --reason"));
         }
-        let uuid = parse_id(id)?;
-        let entry = self.vault.catalog().visible_entry(uuid).await?;
+        let entry = self.entry_for(id, actor, "recording.erase", now).await?;
+        let ask = Ask {
+            action: AccessAction::Delete,
+            purpose: "",
+            reason,
+            workflow: None,
+        };
+        let (principal, decision) = self
+            .authorize_recording(actor, &entry.recording, ask, "recording.erase", now)
+            .await?;
+        self.erase_authorized(&entry, reason, &principal.actor(), decision_detail(&decision), now)
+            .await
+    }
+
+    /// Erases a recording whose erasure was authorized by the caller (a person's `delete`,
+    /// or a data-subject request's fulfilment).
+    pub(crate) async fn erase_authorized(
+        &self,
+        entry: &RecordingEntry,
+        reason: &str,
+        actor: &str,
+        mut detail: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<vault::Tombstone, ServiceError> {
+        let uuid = entry.recording.id;
         let tombstone = self.vault.erase(uuid, reason, now).await?;
+        detail["reason"] = serde_json::json!(reason);
+        detail["policy_version"] = serde_json::json!(entry.recording.policy_version);
         self.audit(
-            AuditEvent::new(now, &actor.name(), "recording.erase", Outcome::Done)
+            AuditEvent::new(now, actor, "recording.erase", Outcome::Done)
                 .tenant(&entry.recording.tenant)
                 .recording(uuid)
-                .detail(serde_json::json!({"reason": reason, "policy_version": entry.recording.policy_version})),
+                .detail(detail),
         )
         .await?;
         Ok(tombstone)

@@ -132,7 +132,7 @@ fn describe_data_error(message: &str) -> String {
 }
 
 /// One stream in a listing.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct StreamSummary {
     pub label: String,
     pub participant: Option<String>,
@@ -143,7 +143,7 @@ pub struct StreamSummary {
 }
 
 /// A recording as `recordings list --json` and the API show it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct RecordingSummary {
     pub id: String,
     pub tenant: String,
@@ -159,6 +159,7 @@ pub struct RecordingSummary {
     pub agent: Option<String>,
     pub purposes: Vec<String>,
     pub legal_basis: String,
+    #[schema(value_type = Object)]
     pub consent: serde_json::Value,
     pub retain_until: DateTime<Utc>,
     pub notes: Vec<String>,
@@ -166,7 +167,7 @@ pub struct RecordingSummary {
 }
 
 /// A participant in `recordings show`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ParticipantSummary {
     pub role: String,
     pub name: Option<String>,
@@ -174,7 +175,7 @@ pub struct ParticipantSummary {
 }
 
 /// `recordings show --json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct RecordingDetail {
     #[serde(flatten)]
     pub summary: RecordingSummary,

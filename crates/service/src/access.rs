@@ -1,0 +1,332 @@
+//! Who may do what to a recording: every allow and deny is a Cedar evaluation of the
+//! policy version the recording was made under (ALL-VERSION), over the facts of the
+//! person asking (roles, team, managed teams, training, grants) and of the recording
+//! (tenant, agent as a user, the agent's team). Deny by default: only an authenticated
+//! person reads a recording.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use governance::authz::{self, AccessAction, Authorizer, Decision, RecordingFacts, Target, Workflow};
+use governance::identity::{self, Principal};
+use governance::{Actor, AuditEvent, Outcome};
+use vault::RecordingRecord;
+
+use crate::{ErrorKind, Service, ServiceError};
+
+/// One stored policy version, compiled: its Cedar rules and the role that issues grants.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) authorizer: Authorizer,
+    pub(crate) grant_issuer: Option<String>,
+}
+
+/// Compiled policy versions by (tenant, version): a version never changes once stored.
+#[derive(Clone, Default)]
+pub(crate) struct AuthorizerCache(Arc<Mutex<CompiledByVersion>>);
+
+/// (tenant, policy version) -> compiled rules.
+type CompiledByVersion = HashMap<(String, i64), Arc<Compiled>>;
+
+impl std::fmt::Debug for AuthorizerCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthorizerCache")
+    }
+}
+
+/// Ids are unique across tenants: `TENANT/NAME`.
+fn qualified(tenant: &str, name: &str) -> String {
+    format!("{tenant}/{name}")
+}
+
+/// The person as the Cedar rules see them.
+pub(crate) fn authz_principal(p: &Principal) -> authz::Principal {
+    authz::Principal {
+        id: qualified(&p.tenant, &p.user),
+        tenant: p.tenant.clone(),
+        roles: p.roles.clone(),
+        teams: p.team.iter().map(|t| qualified(&p.tenant, t)).collect(),
+        managed_teams: p.managed_teams.iter().map(|t| qualified(&p.tenant, t)).collect(),
+        training: p
+            .attestations
+            .iter()
+            .map(|a| authz::TrainingAttestation {
+                completed_at: a
+                    .completed_on
+                    .and_hms_opt(0, 0, 0)
+                    .map_or(a.recorded_at, |t| t.and_utc()),
+                expires_at: None,
+            })
+            .collect(),
+    }
+}
+
+/// The person's grants as the Cedar rules see them. A grant was checked against the
+/// policy's issuer role when it was issued (`check_new_grant`), so it carries that role.
+pub(crate) fn authz_grants(p: &Principal, issuer_role: Option<&str>) -> Vec<authz::AccessGrant> {
+    p.grants
+        .iter()
+        .filter(|g| g.revoked_at.is_none())
+        .map(|g| authz::AccessGrant {
+            id: g.id.to_string(),
+            tenant: g.tenant.clone(),
+            grantee: match &g.grantee {
+                identity::Grantee::User(name) => authz::Grantee::User(qualified(&g.tenant, name)),
+                identity::Grantee::Role(role) => authz::Grantee::Role(role.clone()),
+            },
+            scope: match &g.scope {
+                identity::GrantScope::Tenant => authz::GrantScope::Tenant,
+                identity::GrantScope::Team(team) => authz::GrantScope::Team(qualified(&g.tenant, team)),
+                identity::GrantScope::Agent(user) => authz::GrantScope::Agent(qualified(&g.tenant, user)),
+            },
+            purpose: g.purpose.clone(),
+            issued_by: qualified(&g.tenant, &g.issued_by),
+            issued_by_role: issuer_role.unwrap_or_default().to_owned(),
+            expires_at: g.expires_at,
+        })
+        .collect()
+}
+
+/// Agents already mapped to users during one operation: (tenant, agent) -> (user, team).
+#[derive(Debug, Default)]
+pub(crate) struct AgentMemo(HashMap<(String, String), Option<AgentUser>>);
+
+/// A user and their team.
+type AgentUser = (String, Option<String>);
+
+/// What a person asks to do with one recording (or a tenant's register).
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub action: AccessAction,
+    pub purpose: &'a str,
+    pub reason: &'a str,
+    /// Set only by the code of a workflow (data-subject requests, legal claims).
+    pub workflow: Option<Workflow>,
+}
+
+impl Service {
+    /// The compiled rules of one stored policy version (parsed once per process).
+    pub(crate) async fn compiled(&self, tenant: &str, version: i64) -> Result<Arc<Compiled>, ServiceError> {
+        let key = (tenant.to_owned(), version);
+        if let Some(found) = self.authorizers.0.lock().expect("authorizer cache").get(&key) {
+            return Ok(found.clone());
+        }
+        let policy = Self::parse_stored_policy(&self.policy_version(tenant, version).await?)?;
+        let authorizer = Authorizer::new(&policy).map_err(|err| {
+            ServiceError::new(
+                ErrorKind::Internal,
+                "policy-rules-invalid",
+                format!("tenant {tenant} policy version {version}: {err}"),
+            )
+        })?;
+        let compiled = Arc::new(Compiled {
+            authorizer,
+            grant_issuer: policy.access.grants_issued_by.clone(),
+        });
+        self.authorizers
+            .0
+            .lock()
+            .expect("authorizer cache")
+            .insert(key, compiled.clone());
+        Ok(compiled)
+    }
+
+    /// The recording as the rules see it: its agent mapped to a user (by alias or name)
+    /// and that user's team, remembering agents already mapped (a search's hits often share
+    /// an agent).
+    pub(crate) async fn recording_facts_with(
+        &self,
+        r: &RecordingRecord,
+        memo: &mut AgentMemo,
+    ) -> Result<RecordingFacts, ServiceError> {
+        let mut facts = RecordingFacts {
+            id: r.id.to_string(),
+            tenant: r.tenant.clone(),
+            agent: None,
+            team: None,
+            parent_teams: vec![],
+            direction: match r.direction.as_str() {
+                "inbound" => Some(policy::Direction::Inbound),
+                "outbound" => Some(policy::Direction::Outbound),
+                _ => None,
+            },
+        };
+        let agent = r.agent.as_deref().filter(|a| !a.trim().is_empty());
+        let mapped = match agent {
+            None => None,
+            Some(agent) => match memo.0.get(&(r.tenant.clone(), agent.to_owned())) {
+                Some(found) => found.clone(),
+                None => {
+                    let found = self.vault.catalog().agent_user(&r.tenant, agent).await?;
+                    memo.0.insert((r.tenant.clone(), agent.to_owned()), found.clone());
+                    found
+                }
+            },
+        };
+        if let Some((user, team)) = mapped {
+            facts.agent = Some(qualified(&r.tenant, &user));
+            facts.team = team.map(|t| qualified(&r.tenant, &t));
+        }
+        Ok(facts)
+    }
+
+    /// The person behind `actor`; anyone else is refused (deny by default) and audited.
+    pub(crate) async fn reader<'a>(
+        &self,
+        actor: &'a Actor,
+        audit_action: &str,
+        now: DateTime<Utc>,
+    ) -> Result<&'a Principal, ServiceError> {
+        match actor.principal() {
+            Some(principal) => Ok(principal),
+            None => {
+                self.audit(
+                    AuditEvent::new(now, &actor.name(), audit_action, Outcome::Denied)
+                        .detail(serde_json::json!({"code": "auth-required"})),
+                )
+                .await?;
+                Err(ServiceError::new(
+                    ErrorKind::Unauthenticated,
+                    "auth-required",
+                    "reading recordings needs a person: add --as USER (or a bearer token over HTTP)",
+                ))
+            }
+        }
+    }
+
+    /// The Cedar decision on one recording, under the policy version it was made under.
+    pub(crate) async fn decide_on_recording(
+        &self,
+        principal: &Principal,
+        record: &RecordingRecord,
+        ask: Ask<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, ServiceError> {
+        self.decide_on_recording_with(principal, record, ask, now, &mut AgentMemo::default())
+            .await
+    }
+
+    /// [`Service::decide_on_recording`] for many recordings in a row (a search).
+    pub(crate) async fn decide_on_recording_with(
+        &self,
+        principal: &Principal,
+        record: &RecordingRecord,
+        ask: Ask<'_>,
+        now: DateTime<Utc>,
+        memo: &mut AgentMemo,
+    ) -> Result<Decision, ServiceError> {
+        let compiled = self.compiled(&record.tenant, record.policy_version).await?;
+        let facts = self.recording_facts_with(record, memo).await?;
+        let grants = authz_grants(principal, compiled.grant_issuer.as_deref());
+        let who = authz_principal(principal);
+        Ok(compiled.authorizer.decide(&authz::AccessRequest {
+            principal: &who,
+            action: ask.action,
+            target: Target::Recording(&facts),
+            purpose: ask.purpose,
+            reason: ask.reason,
+            workflow: ask.workflow,
+            grants: &grants,
+            now,
+        }))
+    }
+
+    /// The Cedar decision on a tenant (a search of its register, an administrative
+    /// action), under the tenant's active policy.
+    pub(crate) async fn decide_on_tenant(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        ask: Ask<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, ServiceError> {
+        let version = self.vault.catalog().active_policy_version(tenant).await?;
+        let compiled = self.compiled(tenant, version).await?;
+        let grants = authz_grants(principal, compiled.grant_issuer.as_deref());
+        let who = authz_principal(principal);
+        Ok(compiled.authorizer.decide(&authz::AccessRequest {
+            principal: &who,
+            action: ask.action,
+            target: Target::Tenant(tenant),
+            purpose: ask.purpose,
+            reason: ask.reason,
+            workflow: ask.workflow,
+            grants: &grants,
+            now,
+        }))
+    }
+
+    /// Authorizes `ask` on one recording for `actor`, auditing a denial with its decision
+    /// code and rules. Another tenant's recording answers exactly like one that does not
+    /// exist. Returns the person and the decision (for the allowed event's detail).
+    pub(crate) async fn authorize_recording<'a>(
+        &self,
+        actor: &'a Actor,
+        record: &RecordingRecord,
+        ask: Ask<'_>,
+        audit_action: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(&'a Principal, Decision), ServiceError> {
+        let principal = self.reader(actor, audit_action, now).await?;
+        let decision = self.decide_on_recording(principal, record, ask, now).await?;
+        if decision.is_allowed() {
+            return Ok((principal, decision));
+        }
+        let foreign = record.tenant != principal.tenant;
+        self.audit(
+            AuditEvent::new(now, &principal.actor(), audit_action, Outcome::Denied)
+                .tenant(&principal.tenant)
+                .recording(record.id)
+                .purpose(ask.purpose, ask.reason)
+                .detail(decision_detail(&decision)),
+        )
+        .await?;
+        self.note_denial(principal, now).await?;
+        if foreign {
+            return Err(ServiceError::new(
+                ErrorKind::NotFound,
+                "not-found",
+                "recording not found",
+            ));
+        }
+        Err(denial(&decision, ask))
+    }
+
+    /// Raises the ARLO-SECURITY alert when a person's denials pile up (see audit alerts).
+    async fn note_denial(&self, _principal: &Principal, _now: DateTime<Utc>) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
+/// The audit detail of a decision: its code, the rules it came from, the grant used.
+pub(crate) fn decision_detail(decision: &Decision) -> serde_json::Value {
+    serde_json::json!({
+        "code": decision.code(),
+        "rules": decision.reasons(),
+        "grant": decision.grant(),
+    })
+}
+
+/// The error a denial answers with: the decision's code, and a message naming the rule.
+pub(crate) fn denial(decision: &Decision, ask: Ask<'_>) -> ServiceError {
+    let code = match decision.code() {
+        "no-rule-allowed" => "access-denied".to_owned(),
+        // A reserved purpose named outside its workflow (ALL-PURPOSE) says so.
+        "purpose-not-in-policy" if ask.workflow.is_none() && policy::RESERVED_PURPOSES.contains(&ask.purpose) => {
+            "purpose-reserved".to_owned()
+        }
+        other => other.to_owned(),
+    };
+    let mut err = ServiceError::new(
+        ErrorKind::Forbidden,
+        &code,
+        format!(
+            "{} denied by the recording's policy ({})",
+            ask.action.id(),
+            decision.reasons().join(", ")
+        ),
+    );
+    err.rule = decision.reasons().first().cloned();
+    err
+}
