@@ -80,6 +80,16 @@ pub enum Command {
     /// What a DPO checks, per tenant and policy.
     #[command(subcommand)]
     Compliance(ComplianceCommand),
+    /// Transcripts of recordings: import (WebVTT, Whisper, AWS), transcribe, show.
+    #[command(subcommand)]
+    Transcript(crate::commands::redaction::TranscriptCommand),
+    /// Redacted copies with lineage: training copies, FAQ clips; review, approve, export.
+    #[command(subcommand)]
+    Derivative(crate::commands::redaction::DerivativeCommand),
+    /// Data-subject requests: open, verify, search, decide, fulfil (copy bundle, erasure,
+    /// restriction), close; overdue ones (acting --as the policy's request handler).
+    #[command(subcommand)]
+    Request(RequestCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -226,19 +236,45 @@ pub enum PolicyCommand {
     },
     /// Print a policy as a readable notice (Markdown).
     Render { file: PathBuf },
-    /// Record a new version of a tenant's policy.
-    Update { tenant: String, file: PathBuf },
-    /// List a tenant's policy versions.
+    /// Propose a new version of a tenant's policy: recorded pending, with its change of
+    /// purposes, retention and access; it takes effect only once approved.
+    Update {
+        tenant: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a pending version (--as a user with the role the active policy names in
+    /// changes.approved_by, default compliance); it becomes the active version.
+    Approve {
+        tenant: String,
+        #[arg(value_name = "VERSION")]
+        number: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reject a pending version (--as a user with the approving role); it never takes effect.
+    Reject {
+        tenant: String,
+        #[arg(value_name = "VERSION")]
+        number: i64,
+        /// Why, kept with the decision.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List a tenant's policy versions with their state, change and approval.
     Versions {
         tenant: String,
         #[arg(long)]
         json: bool,
     },
-    /// Print the text of one stored version.
+    /// Print the text of one stored version (--json: with its state, change and approval).
     Show {
         tenant: String,
         #[arg(value_name = "VERSION")]
         number: i64,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -264,17 +300,29 @@ pub enum ExportFormatArg {
 
 #[derive(Debug, Subcommand)]
 pub enum RecordingsCommand {
-    /// List recordings (newest first).
+    /// Search a tenant's register (newest first): a read, so --purpose and --reason.
     List {
+        /// Default: the acting user's tenant.
         #[arg(long)]
         tenant: Option<String>,
-        /// Search by the customer's number (needs --tenant, --purpose and --reason).
+        /// Search by the customer's number (E.164 or national), matched through the keyed hash.
         #[arg(long, value_name = "NUMBER")]
         customer_number: Option<String>,
+        /// One of the policy's purposes.
         #[arg(long)]
         purpose: Option<String>,
+        /// Why this search is needed (kept in the audit log).
         #[arg(long)]
         reason: Option<String>,
+        /// The agent, as the recordings name them.
+        #[arg(long)]
+        agent: Option<String>,
+        /// inbound, outbound or unknown.
+        #[arg(long)]
+        direction: Option<String>,
+        /// At most this many results.
+        #[arg(long)]
+        limit: Option<i64>,
         /// Started at or after (RFC 3339).
         #[arg(long, value_name = "RFC3339")]
         from: Option<String>,
@@ -284,9 +332,13 @@ pub enum RecordingsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show one recording's register entry.
+    /// Show one recording's register entry (a read: --purpose and --reason).
     Show {
         id: String,
+        #[arg(long)]
+        purpose: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -470,9 +522,21 @@ pub enum UserCommand {
         /// The team the user is a member of.
         #[arg(long)]
         team: Option<String>,
+        /// A name under which recordings name this user as their agent (display name, SIP
+        /// address, extension); repeat for several.
+        #[arg(long = "agent-id", value_name = "ALIAS")]
+        agent_id: Vec<String>,
         /// Read the new user's password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Set the names under which recordings name a user as their agent (replaces the list).
+    AgentIds {
+        name: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The aliases; none clears the list.
+        aliases: Vec<String>,
     },
     /// List the users of a tenant.
     List {
@@ -599,4 +663,131 @@ pub enum TokenCommand {
     },
     /// Revoke a token by its id.
     Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Receive a request (prints its id); the due date follows from the tenant's policy.
+    Open {
+        /// The tenant (default: the acting user's).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// information, access, copy, rectification, completion, erasure, portability,
+        /// restriction, objection, consent-withdrawal (as the policy offers them).
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: String,
+        /// email, phone, post, web, in-person (as the policy accepts them).
+        #[arg(long)]
+        channel: String,
+        /// Who made the request.
+        #[arg(long)]
+        requester: String,
+        /// The subject's number (repeat for several).
+        #[arg(long = "number", value_name = "NUMBER")]
+        numbers: Vec<String>,
+        /// When the request arrived (RFC 3339; default now).
+        #[arg(long, value_name = "RFC3339")]
+        received_at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that the requester's identity was verified, and how.
+    Verify {
+        id: String,
+        #[arg(long)]
+        method: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find the subject's recordings by number, date and approximate time.
+    Search {
+        id: String,
+        /// More numbers of the subject (the request's own are always searched).
+        #[arg(long = "number", value_name = "NUMBER")]
+        numbers: Vec<String>,
+        /// The day of the call (UTC); without it, every recording of the number.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+        /// The approximate time of the call (UTC); without it, the whole day.
+        #[arg(long, value_name = "HH:MM", requires = "date")]
+        time: Option<String>,
+        /// How far from --time a call may have been.
+        #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+        window_minutes: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide for one recording found: --fulfil, or --deny REASON (legal-obligation,
+    /// contract, protection-of-a-party, legal-claims, rights-of-others, manifestly-unfounded).
+    Decide {
+        id: String,
+        #[arg(long)]
+        recording: String,
+        #[arg(long, conflicts_with = "deny", required_unless_present = "deny")]
+        fulfil: bool,
+        #[arg(long, value_name = "REASON")]
+        deny: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a participant's consent to a copy of a recording (CSI-COPY).
+    Consent {
+        id: String,
+        #[arg(long)]
+        recording: String,
+        /// The participant's index or role (agent, customer...).
+        #[arg(long)]
+        participant: String,
+        /// How the consent was given.
+        #[arg(long)]
+        evidence: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Carry the decisions out: a copy bundle (written to --out), erasure, restriction.
+    Fulfil {
+        id: String,
+        /// Where the copy bundle goes (a new directory; default ./request-ID).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift the restrictions a request placed (use of the recordings resumes).
+    LiftRestriction {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close an open request without fulfilling it.
+    Close {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one request.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the requests of a tenant (default: the acting user's).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open requests past their due date (WEBEO-30DAYS).
+    Overdue {
+        #[arg(long)]
+        tenant: Option<String>,
+        /// As of this time (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -27,6 +27,9 @@ pub struct RawConfig {
     pub retention: RawRetention,
     #[serde(default)]
     pub audit: RawAudit,
+    /// `[stt]`: the speech-to-text engine (read by `transcript transcribe`).
+    #[serde(default)]
+    pub stt: crate::commands::redaction::RawStt,
 }
 
 /// `[retention]`: the retention worker inside `serve`.

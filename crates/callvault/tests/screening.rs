@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_callvault");
+/// The password of the test's administrator and reader.
+const PASSWORD: &str = "screening-test-password-01";
 
 /// One installation: a UK object store (Webeo's residency rule), data and keys in a tempdir.
 struct Env {
@@ -19,9 +21,61 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("callvault.toml"), "[storage]\nregion = \"uk\"\n").unwrap();
         let env = Env { dir };
-        let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/webeo.toml");
+        // Webeo's policy plus a test-only reader role, so the test can read what it stored.
+        let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/webeo.toml");
+        let policy = format!(
+            "{}\n[[access.roles]]\nid = \"test-reader\"\ndescription = \"screening test reader\"\n\n\
+             [[access.rules]]\nroles = [\"test-reader\"]\nactions = [\"metadata\"]\nscope = \"tenant\"\n",
+            std::fs::read_to_string(seed).unwrap()
+        );
+        let policy = env.file("webeo.toml", policy.as_bytes());
         env.ok(&["tenant", "create", "webeo", "--policy", policy.to_str().unwrap()]);
+        env.ok_stdin(
+            &["admin", "init", "--tenant", "webeo", "admin", "--password-stdin"],
+            &[],
+        );
+        env.ok_stdin(
+            &[
+                "--as",
+                "webeo/admin",
+                "user",
+                "add",
+                "reader",
+                "--tenant",
+                "webeo",
+                "--role",
+                "test-reader",
+                "--password-stdin",
+            ],
+            &[("CALLVAULT_PASSWORD", PASSWORD)],
+        );
         env
+    }
+
+    /// A run that reads [`PASSWORD`] on stdin, with `vars` set.
+    fn ok_stdin(&self, args: &[&str], vars: &[(&str, &str)]) -> String {
+        use std::io::Write;
+        let data = self.dir.path().join("data");
+        let keys = self.dir.path().join("keys");
+        let mut child = Command::new(BIN)
+            .current_dir(self.dir.path())
+            .args(["--data", data.to_str().unwrap(), "--keys", keys.to_str().unwrap()])
+            .args(args)
+            .envs(vars.iter().copied())
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run callvault");
+        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "callvault {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -274,7 +328,22 @@ fn a_recorded_outbound_call_to_a_listed_number_is_flagged() {
             "--meta",
             meta.to_str().unwrap(),
         ]);
-        let shown: Value = serde_json::from_str(&env.ok(&["recordings", "show", id.trim(), "--json"])).unwrap();
+        let shown = env.ok_stdin(
+            &[
+                "--as",
+                "webeo/reader",
+                "recordings",
+                "show",
+                id.trim(),
+                "--json",
+                "--purpose",
+                "quality-assessment",
+                "--reason",
+                "screening test",
+            ],
+            &[("CALLVAULT_PASSWORD", PASSWORD)],
+        );
+        let shown: Value = serde_json::from_str(&shown).unwrap();
         assert_eq!(shown["notes"], json!(notes), "{number}");
         if !notes.is_empty() {
             flagged.push(id.trim().to_owned());

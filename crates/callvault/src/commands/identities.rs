@@ -69,6 +69,7 @@ pub async fn user(settings: &Settings, as_user: Option<&str>, command: UserComma
                 tenant,
                 role,
                 team,
+                agent_id,
                 password_stdin,
             } => {
                 let password = if password_stdin {
@@ -85,6 +86,11 @@ pub async fn user(settings: &Settings, as_user: Option<&str>, command: UserComma
                     password: password.as_ref(),
                 };
                 let record = service.add_user(&principal, &request, now).await?;
+                if !agent_id.is_empty() {
+                    service
+                        .set_agent_aliases(&principal, &tenant, &name, &agent_id, now)
+                        .await?;
+                }
                 println!(
                     "user {} added to tenant {} with roles {}",
                     record.user.name,
@@ -109,6 +115,13 @@ pub async fn user(settings: &Settings, as_user: Option<&str>, command: UserComma
                         );
                     }
                 }
+            }
+            UserCommand::AgentIds { name, tenant, aliases } => {
+                let tenant = tenant_or_own(tenant, &principal);
+                service
+                    .set_agent_aliases(&principal, &tenant, &name, &aliases, now)
+                    .await?;
+                println!("user {name} is the agent named {}", aliases.join(", "));
             }
             UserCommand::Lock { name, tenant } => {
                 let tenant = tenant_or_own(tenant, &principal);

@@ -8,6 +8,8 @@ mod identities;
 mod ingest;
 mod policy;
 mod recordings;
+pub mod redaction;
+mod requests;
 mod retention;
 mod screening;
 mod serve;
@@ -63,9 +65,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(settings, args).await,
         Command::Tenant(command) => tenant::run(&settings, command).await,
-        Command::Policy(command) => policy::run(&settings, command).await,
+        Command::Policy(command) => policy::run(&settings, as_user, command).await,
         Command::Ingest(args) => ingest::run(&settings, args).await,
-        Command::Recordings(command) => recordings::run(&settings, command).await,
+        Command::Recordings(command) => recordings::run(&settings, as_user, command).await,
         Command::Audit(command) => audit::run(&settings, command).await,
         Command::Screening(command) => screening::run(&settings, command).await,
         Command::Screen(args) => screening::screen(&settings, args).await,
@@ -78,6 +80,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Retention(command) => retention::run(&settings, command).await,
         Command::Hold(command) => retention::hold(&settings, command).await,
         Command::Compliance(command) => compliance::run(&settings, command).await,
+        Command::Transcript(command) => redaction::transcript(&settings, &cli.global, command).await,
+        Command::Derivative(command) => redaction::derivative(&settings, as_user, command).await,
+        Command::Request(command) => requests::run(&settings, as_user, command).await,
     }
 }
 

@@ -9,16 +9,17 @@ use service::{ExportFormat, ExportRequest, RecordingQuery};
 use crate::cli::{ExportFormatArg, RecordingsCommand};
 use crate::config::Settings;
 
-pub async fn run(settings: &Settings, command: RecordingsCommand) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, as_user: Option<&str>, command: RecordingsCommand) -> anyhow::Result<()> {
     let service = super::open_service(settings).await?;
-    let result = run_with(&service, command).await;
+    let result = run_with(&service, as_user, command).await;
     service.close().await;
     result
 }
 
-async fn run_with(service: &service::Service, command: RecordingsCommand) -> anyhow::Result<()> {
+async fn run_with(service: &service::Service, as_user: Option<&str>, command: RecordingsCommand) -> anyhow::Result<()> {
     let now = super::now();
-    let actor = Actor::LocalAdministrator;
+    // Every recordings command reads or changes governed data: it acts for a person.
+    let actor = Actor::from(super::authenticate::authenticate(service, as_user, "recordings", now).await?);
     match command {
         RecordingsCommand::List {
             tenant,
@@ -27,6 +28,9 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
             reason,
             from,
             to,
+            agent,
+            direction,
+            limit,
             json,
         } => {
             let query = RecordingQuery {
@@ -36,6 +40,9 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
                 reason,
                 from: from.map(|t| super::parse_time("--from", &t)).transpose()?,
                 to: to.map(|t| super::parse_time("--to", &t)).transpose()?,
+                agent,
+                direction,
+                limit,
             };
             let recordings = service.list_recordings(&query, &actor, now).await?;
             if json {
@@ -59,8 +66,21 @@ async fn run_with(service: &service::Service, command: RecordingsCommand) -> any
                 }
             }
         }
-        RecordingsCommand::Show { id, json } => {
-            let detail = service.show_recording(&id, &actor, now).await?;
+        RecordingsCommand::Show {
+            id,
+            purpose,
+            reason,
+            json,
+        } => {
+            let detail = service
+                .show_recording(
+                    &id,
+                    purpose.as_deref().unwrap_or_default(),
+                    reason.as_deref().unwrap_or_default(),
+                    &actor,
+                    now,
+                )
+                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {

@@ -104,10 +104,15 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
         .retention
         .interval
         .map(|every| tokio::spawn(retention_worker(service.clone(), every, settings.retention.batch)));
+    let deadlines = tokio::spawn(super::requests::deadline_worker(
+        service.clone(),
+        super::requests::DEADLINE_CHECK_EVERY,
+    ));
     api::serve(listener, app, shutdown_signal()).await?;
     if let Some(worker) = retention {
         worker.abort();
     }
+    deadlines.abort();
     let _ = stop_tx.send(true);
     if let Err(err) = recorder.await {
         tracing::error!("recorder task failed: {err}");

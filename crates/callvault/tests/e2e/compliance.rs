@@ -42,7 +42,7 @@ fn the_compliance_report_shows_retention_holds_reads_review_and_the_audit_chain(
     );
     assert_eq!(posti["holds"].as_array().unwrap().len(), 1);
     assert_eq!(posti["holds"][0]["recording_id"], held.as_str());
-    assert_eq!(posti["requests"]["tracked"], false);
+    assert_eq!(posti["requests"]["tracked"], true);
     assert_eq!(today["audit"]["ok"], true);
     assert_eq!(today["problems"], json!([]));
 

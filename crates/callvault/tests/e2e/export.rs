@@ -217,7 +217,7 @@ fn export_ogg_writes_a_stereo_ogg_opus_file_of_the_calls_length() {
     assert!(
         audit
             .iter()
-            .any(|e| e.to_string().contains("recording.export") && e.to_string().contains("Ogg")),
+            .any(|e| e.to_string().contains("recording.download") && e.to_string().contains("Ogg")),
         "an audited export in Ogg format"
     );
 }

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// A running server, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -29,7 +29,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn serve(env: &Env) -> Server {
+pub(crate) fn serve(env: &Env) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
         .current_dir(env.path())
@@ -42,7 +42,8 @@ fn serve(env: &Env) -> Server {
         ])
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        // A file, not a pipe nobody reads: a full pipe would stall the server.
+        .stderr(std::fs::File::create(env.path().join("serve-http.log")).expect("log file"))
         .spawn()
         .expect("start serve");
     let server = Server {
@@ -59,7 +60,7 @@ fn serve(env: &Env) -> Server {
     panic!("server did not become healthy");
 }
 
-fn post(client: &Client, server: &Server, tenant: &str, meta: &Value, wav: Vec<u8>) -> (u16, Value) {
+pub(crate) fn post(client: &Client, server: &Server, tenant: &str, meta: &Value, wav: Vec<u8>) -> (u16, Value) {
     let form = multipart::Form::new()
         .text("tenant", tenant.to_owned())
         .part(
@@ -264,14 +265,32 @@ fn http_openapi_document_lists_every_route_the_server_answers() {
         .collect();
     documented.sort();
     let expected = [
+        ("delete", "/v1/grants/{id}"),
+        ("delete", "/v1/recordings/{id}"),
         ("get", "/healthz"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),
+        ("get", "/v1/attestations"),
+        ("get", "/v1/audit/events"),
+        ("get", "/v1/audit/verify"),
+        ("get", "/v1/grants"),
+        ("get", "/v1/policies"),
+        ("get", "/v1/policies/{version}/render"),
+        ("get", "/v1/recordings"),
+        ("get", "/v1/recordings/{id}"),
+        ("get", "/v1/recordings/{id}/audio"),
+        ("get", "/v1/recordings/{id}/download"),
+        ("get", "/v1/teams"),
+        ("get", "/v1/users"),
+        ("post", "/v1/attestations"),
+        ("post", "/v1/grants"),
         ("post", "/v1/login"),
         ("post", "/v1/logout"),
         ("post", "/v1/recordings"),
         ("post", "/v1/screening"),
+        ("post", "/v1/teams"),
         ("post", "/v1/tokens"),
+        ("post", "/v1/users"),
     ];
     assert_eq!(documented, expected.map(|(m, p)| (m.to_owned(), p.to_owned())).to_vec());
     // Every documented operation is really routed: no "route-not-found" or
@@ -280,6 +299,7 @@ fn http_openapi_document_lists_every_route_the_server_answers() {
         let url = format!("{}{path}", server.base);
         let answer = match method.as_str() {
             "get" => client.get(&url).send().unwrap(),
+            "delete" => client.delete(&url).send().unwrap(),
             _ => client.post(&url).send().unwrap(),
         };
         let status = answer.status().as_u16();

@@ -3,7 +3,6 @@
 //! (ARLO-GRANTS), and sign-in over HTTP with sessions and bearer tokens that are
 //! refused with 401 and a code when missing, forged, expired or revoked.
 
-use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,21 +18,7 @@ const ANNA_PW: &str = "agent-password-0004";
 
 /// Runs the binary with `stdin` and extra environment.
 fn run_with(env: &Env, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
-    let mut command = Command::new(BIN);
-    command
-        .current_dir(env.path())
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("CALLVAULT_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in vars {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().expect("run callvault");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    env.run_stdin(args, vars, stdin)
 }
 
 /// Runs `args` as `user` with `password`; Ok(stdout) or Err(error code).

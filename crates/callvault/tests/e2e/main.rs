@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `callvault` binary on real files, a real SQLite catalog
 //! and a real HTTP client. One module per concern; tests are named after requirement IDs.
 
+mod access_matrix;
 mod audit;
 mod bad_input;
 mod compliance;
@@ -10,9 +11,12 @@ mod flood;
 mod http;
 mod identities;
 mod live;
+mod masking;
 mod policies;
 mod purpose;
 mod quickstart;
+mod redaction;
+mod requests;
 mod retention;
 mod rtcp;
 mod security;

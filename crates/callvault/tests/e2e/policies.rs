@@ -221,3 +221,312 @@ fn policy_refusals_are_audited_with_their_rule() {
     assert_eq!(denied[0]["detail"]["code"], "direction-not-recorded");
     assert_eq!(denied[0]["detail"]["rule"], "recording.directions");
 }
+
+// ---- policy changes: proposal, approval by the named role, review dates -------------
+
+const ADMIN_PW: &str = "policy-admin-pw-0001";
+const SECURITY_PW: &str = "policy-security-pw-0002";
+pub const COMPLIANCE_PW: &str = "policy-compliance-pw-0003";
+
+/// Runs the binary with `stdin` and `CALLVAULT_PASSWORD` set to `password`.
+fn run_stdin(env: &Env, args: &[&str], password: &str, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(BIN)
+        .current_dir(env.path())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("CALLVAULT_PASSWORD", password)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run callvault");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `args` as `user`; Ok(stdout) or Err(error code).
+pub fn as_user(env: &Env, user: &str, password: &str, args: &[&str]) -> Result<String, String> {
+    let mut full = vec!["--as", user];
+    full.extend_from_slice(args);
+    let out = run_stdin(env, &full, password, "");
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned()))
+    }
+}
+
+/// The tenant's first administrator (`admin`), a security officer (`sec`) and a
+/// compliance officer (`dpo`).
+pub fn people(env: &Env, tenant: &str) {
+    let out = run_stdin(
+        env,
+        &["admin", "init", "--tenant", tenant, "admin", "--password-stdin"],
+        "",
+        &format!("{ADMIN_PW}\n"),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admin = format!("{tenant}/admin");
+    for (name, role, password) in [
+        ("sec", "security-officer", SECURITY_PW),
+        ("dpo", "compliance", COMPLIANCE_PW),
+    ] {
+        let args = [
+            "--as",
+            &admin,
+            "user",
+            "add",
+            name,
+            "--tenant",
+            tenant,
+            "--role",
+            role,
+            "--password-stdin",
+        ];
+        let out = run_stdin(env, &args, ADMIN_PW, &format!("{password}\n"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    } // The e2e fixture reader (support.rs) is added by this administrator.
+    env.register_admin(tenant, "admin", ADMIN_PW);
+}
+
+/// The tenant's first version (`policies/<id>.toml` with the e2e fixture reader, as
+/// `Env::create_tenant` binds it) with a new purpose `fraud` before `[recording]`.
+fn with_fraud_purpose(id: &str) -> String {
+    let text = policy_with_reader(id);
+    assert!(text.contains("\n[recording]\n"));
+    text.replacen(
+        "\n[recording]\n",
+        "\n[[purposes]]\nid = \"fraud\"\ndescription = \"Preventing fraud\"\n\n[recording]\n",
+        1,
+    )
+}
+
+fn arlo_consent() -> serde_json::Value {
+    json!({"consent": {"granted": true, "digit": "1", "at": "2026-11-20T10:00:05Z"}})
+}
+
+fn events(env: &Env, action: &str) -> Vec<serde_json::Value> {
+    env.audit().into_iter().filter(|e| e["action"] == action).collect()
+}
+
+#[test]
+fn arlo_purpose_change_takes_effect_only_after_approval_by_named_role() {
+    let env = Env::new(None);
+    env.create_tenant("arlo", "arlo-europe");
+    people(&env, "arlo");
+    let before = env
+        .ingest("arlo", &stereo_call(1), &meta("inbound", &["training"], arlo_consent()))
+        .expect("kept under version 1");
+
+    // A new purpose is proposed: recorded pending, with its change and the role that must approve.
+    let file = env.write("arlo-v2.toml", with_fraud_purpose("arlo-europe").as_bytes());
+    let proposed = env.ok(&["policy", "update", "arlo", &file]);
+    assert!(
+        proposed.contains("version 2 is pending") && proposed.contains("security-officer"),
+        "{proposed}"
+    );
+    assert!(proposed.contains("+ purposes[fraud]: Preventing fraud"), "{proposed}");
+    let versions = env.json(&["policy", "versions", "arlo", "--json"]);
+    assert_eq!(versions[0]["state"], "active");
+    assert_eq!(versions[1]["state"], "pending");
+    assert_eq!(versions[1]["approved_by"], json!(null));
+    assert_eq!(versions[1]["change"]["approver_role"], "security-officer");
+    assert_eq!(versions[1]["change"]["from_version"], 1);
+    assert_eq!(
+        versions[1]["change"]["diff"],
+        json!([{"area": "purposes", "field": "purposes[fraud]", "kind": "added", "to": "Preventing fraud"}])
+    );
+
+    // Until approved, nothing changes: the new purpose is refused, calls keep version 1.
+    let fraud_call = meta("inbound", &["fraud"], arlo_consent());
+    assert_eq!(
+        env.ingest("arlo", &stereo_call(1), &fraud_call),
+        Err("purpose-not-in-policy".into())
+    );
+
+    // Approval needs an identity, and the role the policy names: the compliance officer is refused.
+    assert_eq!(env.fails(&["policy", "approve", "arlo", "2"]), "auth-required");
+    assert_eq!(
+        as_user(&env, "dpo", COMPLIANCE_PW, &["policy", "approve", "arlo", "2"]),
+        Err("policy-approver-role-required".into())
+    );
+    let denied = events(&env, "policy.approve");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0]["outcome"], "denied");
+    assert_eq!(denied[0]["actor"], "user:arlo/dpo");
+    assert_eq!(denied[0]["detail"]["code"], "policy-approver-role-required");
+    assert_eq!(denied[0]["detail"]["rule"], "changes.approved_by");
+    assert_eq!(
+        env.json(&["policy", "versions", "arlo", "--json"])[1]["state"],
+        "pending"
+    );
+
+    // The security officer approves: version 2 takes effect.
+    let approved = as_user(&env, "sec", SECURITY_PW, &["policy", "approve", "arlo", "2"]).unwrap();
+    assert!(
+        approved.contains("version 2 is active, approved by user:arlo/sec"),
+        "{approved}"
+    );
+    let after = env
+        .ingest("arlo", &stereo_call(1), &fraud_call)
+        .expect("the new purpose is in effect");
+    let version_of = |id: &str| env.json(&["recordings", "show", id, "--json"])["policy_version"].clone();
+    assert_eq!(version_of(&before), 1, "recordings keep their version (ALL-VERSION)");
+    assert_eq!(version_of(&after), 2);
+
+    // The change is kept with the approver and the time; both versions stay readable.
+    let versions = env.json(&["policy", "versions", "arlo", "--json"]);
+    assert_eq!(versions[0]["state"], "superseded");
+    assert_eq!(versions[1]["state"], "active");
+    assert_eq!(versions[1]["approved_by"], "user:arlo/sec");
+    assert!(versions[1]["approved_at"].is_string());
+    assert_eq!(versions[1]["change"]["decision"], "approved");
+    assert_eq!(versions[1]["change"]["decided_by"], "user:arlo/sec");
+    let shown = env.json(&["policy", "show", "arlo", "2", "--json"]);
+    assert_eq!(shown["approved_by"], "user:arlo/sec");
+    assert_eq!(shown["change"]["diff"][0]["field"], "purposes[fraud]");
+    assert_eq!(
+        env.ok(&["policy", "show", "arlo", "1"]),
+        policy_with_reader("arlo-europe")
+    );
+    let listing = env.ok(&["policy", "versions", "arlo"]);
+    assert!(
+        listing.contains("approved by user:arlo/sec") && listing.contains("+ purposes[fraud]"),
+        "{listing}"
+    );
+
+    // A decision is final, and both steps are in the audit chain.
+    assert_eq!(
+        as_user(&env, "sec", SECURITY_PW, &["policy", "approve", "arlo", "2"]),
+        Err("policy-change-decided".into())
+    );
+    let update = &events(&env, "policy.update")[0];
+    assert_eq!(update["detail"]["state"], "pending");
+    assert_eq!(update["detail"]["approver_role"], "security-officer");
+    assert_eq!(update["detail"]["areas"], json!(["purposes"]));
+    let done: Vec<_> = events(&env, "policy.approve")
+        .into_iter()
+        .filter(|e| e["outcome"] == "done")
+        .collect();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["detail"]["to_version"], 2);
+    assert!(env.ok(&["audit", "verify"]).contains("audit chain ok"));
+}
+
+#[test]
+fn arlo_purpose_change_one_proposal_at_a_time_and_a_rejected_one_never_takes_effect() {
+    let env = Env::new(None);
+    env.create_tenant("arlo", "arlo-europe");
+    people(&env, "arlo");
+    let v2 = env.write("arlo-v2.toml", with_fraud_purpose("arlo-europe").as_bytes());
+    env.ok(&["policy", "update", "arlo", &v2]);
+    let v3_text = with_fraud_purpose("arlo-europe").replace("default = \"90 days\"", "default = \"6 months\"");
+    let v3 = env.write("arlo-v3.toml", v3_text.as_bytes());
+    assert_eq!(env.fails(&["policy", "update", "arlo", &v3]), "policy-change-pending");
+
+    assert_eq!(
+        as_user(&env, "dpo", COMPLIANCE_PW, &["policy", "reject", "arlo", "2"]),
+        Err("policy-approver-role-required".into())
+    );
+    let rejected = as_user(
+        &env,
+        "sec",
+        SECURITY_PW,
+        &["policy", "reject", "arlo", "2", "--reason", "purpose not documented"],
+    )
+    .unwrap();
+    assert!(rejected.contains("rejected"), "{rejected}");
+    assert_eq!(
+        as_user(&env, "sec", SECURITY_PW, &["policy", "approve", "arlo", "2"]),
+        Err("policy-change-decided".into())
+    );
+    assert_eq!(
+        env.ingest("arlo", &stereo_call(1), &meta("inbound", &["fraud"], arlo_consent())),
+        Err("purpose-not-in-policy".into())
+    );
+
+    // The next proposal is compared with the active version 1, not the rejected one.
+    let proposed = env.ok(&["policy", "update", "arlo", &v3, "--json"]);
+    let proposed: serde_json::Value = serde_json::from_str(&proposed).unwrap();
+    assert_eq!(proposed["version"], 3);
+    assert_eq!(proposed["change"]["from_version"], 1);
+    let fields: Vec<_> = proposed["change"]["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["purposes[fraud]", "retention.default"]);
+    let versions = env.json(&["policy", "versions", "arlo", "--json"]);
+    let states: Vec<_> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["state"].clone())
+        .collect();
+    assert_eq!(states, [json!("active"), json!("rejected"), json!("pending")]);
+    assert_eq!(versions[1]["change"]["reason"], "purpose not documented");
+    assert_eq!(versions[1]["change"]["decided_by"], "user:arlo/sec");
+}
+
+#[test]
+fn all_version_without_a_named_approver_the_compliance_role_approves() {
+    // Posti's seed names nobody who approves changes: the default role, compliance, does.
+    let env = Env::new(Some("eu-eea"));
+    env.posti_tenant();
+    people(&env, "posti");
+    let file = env.write("posti-v2.toml", with_fraud_purpose("posti").as_bytes());
+    env.ok(&["policy", "update", "posti", &file]);
+    assert_eq!(
+        env.json(&["policy", "versions", "posti", "--json"])[1]["change"]["approver_role"],
+        "compliance"
+    );
+    assert_eq!(
+        as_user(&env, "sec", SECURITY_PW, &["policy", "approve", "posti", "2"]),
+        Err("policy-approver-role-required".into())
+    );
+    // A compliance officer of another tenant cannot approve.
+    env.create_tenant("arlo", "arlo-europe");
+    people(&env, "arlo");
+    assert_eq!(
+        as_user(&env, "arlo/dpo", COMPLIANCE_PW, &["policy", "approve", "posti", "2"]),
+        Err("tenant-mismatch".into())
+    );
+    as_user(&env, "posti/dpo", COMPLIANCE_PW, &["policy", "approve", "posti", "2"]).unwrap();
+    assert_eq!(env.json(&["tenant", "show", "posti", "--json"])["policy_version"], 2);
+}
+
+#[test]
+fn arlo_review_warns_on_check_at_serve_start_up_and_in_the_compliance_report() {
+    let env = Env::new(None);
+    let file = policy_file("arlo-europe");
+    // "Neste gjennomgang: Februar 2024": past due on the day the test runs (after 2024-02-01).
+    let check = env.run(&["policy", "check", file.to_str().unwrap()]);
+    assert!(check.status.success());
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("warning[policy-review-overdue]"), "{stderr}");
+
+    env.create_tenant("arlo", "arlo-europe");
+    let report = env.json(&[
+        "compliance",
+        "report",
+        "--tenant",
+        "arlo",
+        "--now",
+        "2026-11-23T12:00:00Z",
+    ]);
+    assert_eq!(report["tenants"][0]["review"]["status"], "overdue");
+    assert!(
+        report["problems"].to_string().contains("arlo: policy review overdue"),
+        "{report}"
+    );
+
+    let server = env.serve_sip("arlo", None);
+    let log = server.log();
+    assert!(
+        log.contains("warning[policy-review-overdue]: policy arlo-europe was due for review on 2024-02-01"),
+        "{log}"
+    );
+}

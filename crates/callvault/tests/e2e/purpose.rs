@@ -75,7 +75,7 @@ fn all_purpose_every_read_names_a_purpose_of_the_recordings_policy() {
     assert_eq!(env.fails(&no_reason), "reason-required");
 
     let events = env.audit();
-    let exports: Vec<_> = events.iter().filter(|e| e["action"] == "recording.export").collect();
+    let exports: Vec<_> = events.iter().filter(|e| e["action"] == "recording.download").collect();
     let outcomes: Vec<(&str, &str)> = exports
         .iter()
         .map(|e| (e["purpose"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
@@ -105,7 +105,8 @@ fn all_purpose_every_read_names_a_purpose_of_the_recordings_policy() {
 fn all_version_recordings_keep_the_policy_version_they_were_made_under() {
     let env = Env::new(Some("eu-eea"));
     env.create_tenant("posti", "posti");
-    let v1 = std::fs::read_to_string(policy_file("posti")).unwrap();
+    // The tenant's version 1: the seed with the e2e fixture reader (support.rs).
+    let v1 = policy_with_reader("posti");
     let first = env
         .ingest(
             "posti",
@@ -121,6 +122,15 @@ fn all_version_recordings_keep_the_policy_version_they_were_made_under() {
     let v2 = format!("{}{}", &v1[..block_start], &v1[block_end..]);
     let file = env.write("posti-v2.toml", v2.as_bytes());
     assert!(env.ok(&["policy", "update", "posti", &file]).contains("version 2"));
+    // It takes effect once the role the policy names approves it (default: compliance).
+    crate::policies::people(&env, "posti");
+    crate::policies::as_user(
+        &env,
+        "dpo",
+        crate::policies::COMPLIANCE_PW,
+        &["policy", "approve", "posti", "2"],
+    )
+    .unwrap();
 
     assert_eq!(
         env.ingest(
@@ -172,7 +182,7 @@ fn all_version_recordings_keep_the_policy_version_they_were_made_under() {
         .map(|v| (v["version"].clone(), v["state"].clone()))
         .collect();
     assert_eq!(states, [(json!(1), json!("superseded")), (json!(2), json!("active"))]);
-    assert_eq!(versions[1]["approved_by"], "local-administrator");
+    assert_eq!(versions[1]["approved_by"], "user:posti/dpo");
     assert_eq!(env.ok(&["policy", "show", "posti", "1"]), v1);
     assert_eq!(env.ok(&["policy", "show", "posti", "2"]), v2);
     let change = env

@@ -122,6 +122,7 @@ fn all_retention_erasure_crypto_shreds_so_a_backup_of_catalog_and_objects_is_use
         )
         .unwrap();
     // A "backup" of the data directory (catalog and objects), taken before the erasure.
+    let reader = env.reader("posti");
     let backup = tempfile::tempdir().unwrap();
     for (path, bytes) in Env::files_under(&env.data()) {
         let relative = path.strip_prefix(env.data()).unwrap();
@@ -139,19 +140,24 @@ fn all_retention_erasure_crypto_shreds_so_a_backup_of_catalog_and_objects_is_use
     assert_eq!(erase["recording_id"], id.as_str());
     // The restored backup with the current key directory cannot be decrypted.
     let out = env.path().join("restored.wav");
-    let restored = env.run(&[
-        "--data",
-        backup.path().to_str().unwrap(),
-        "recordings",
-        "export",
-        &id,
-        "--out",
-        out.to_str().unwrap(),
-        "--purpose",
-        "verify-agreement",
-        "--reason",
-        "restore test",
-    ]);
+    let restored = env.run_raw(
+        &[
+            "--as",
+            &reader,
+            "--data",
+            backup.path().to_str().unwrap(),
+            "recordings",
+            "export",
+            &id,
+            "--out",
+            out.to_str().unwrap(),
+            "--purpose",
+            "verify-agreement",
+            "--reason",
+            "restore test",
+        ],
+        &[("CALLVAULT_PASSWORD", READER_PASSWORD)],
+    );
     assert!(!restored.status.success());
     assert_eq!(
         error_code(&String::from_utf8_lossy(&restored.stderr)).as_deref(),

@@ -20,9 +20,34 @@ pub fn policy_file(name: &str) -> PathBuf {
     repo().join("policies").join(format!("{name}.toml"))
 }
 
+/// The fixture role every e2e tenant's policy copy adds (see [`Env::create_tenant`]): it
+/// may do every recording action on the whole tenant, so tests about capture, codecs and
+/// storage can read what they stored. Access-control tests use the seed policies as they are.
+pub const READER_ROLE: &str = "e2e-reader";
+/// The password of the fixture users `e2e-admin` and `reader` in every tenant.
+pub const READER_PASSWORD: &str = "e2e-reader-password-0001";
+
+/// The seed policy `name` with the fixture reader role and rule appended.
+pub fn policy_with_reader(name: &str) -> String {
+    let text = std::fs::read_to_string(policy_file(name)).expect("policy file");
+    format!(
+        "{text}\n# e2e fixture (not part of the seed): a reader for tests that check stored audio.\n\
+         [[access.roles]]\nid = \"{READER_ROLE}\"\ndescription = \"end-to-end test reader\"\n\n\
+         [[access.rules]]\nroles = [\"{READER_ROLE}\"]\n\
+         actions = [\"metadata\", \"search\", \"listen\", \"download\", \"export\", \"delete\"]\nscope = \"tenant\"\n"
+    )
+}
+
 /// One isolated installation: its own working directory, data and keys.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// Tenants made by `create_tenant`: (name, first purpose of its policy, reader made).
+    tenants: std::sync::Mutex<Vec<(String, String, bool)>>,
+    /// Recording id -> tenant, for ids that `ingest` returned.
+    owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Administrators a test made itself (tenant -> (user, password)): the fixture reader is
+    /// added by them instead of by a fixture administrator.
+    admins: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
 }
 
 impl Env {
@@ -36,7 +61,12 @@ impl Env {
             )
             .unwrap();
         }
-        Env { dir }
+        Env {
+            dir,
+            tenants: Default::default(),
+            owners: Default::default(),
+            admins: Default::default(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -56,13 +86,202 @@ impl Env {
         self.run_env(args, &[])
     }
 
+    /// Runs the binary. A `recordings ...` command without `--as` runs as the fixture
+    /// reader of the recording's tenant (created on first use), and a `list` or `show`
+    /// without `--purpose` names the tenant policy's first purpose and a reason.
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let reading =
+            args.first() == Some(&"recordings") && !args.contains(&"--as") && !self.tenants.lock().unwrap().is_empty();
+        if !reading {
+            return self.run_raw(args, env);
+        }
+        let candidates = self.reader_tenants(args);
+        let mut last = None;
+        for tenant in &candidates {
+            let full = self.reader_args(tenant, args);
+            let full: Vec<&str> = full.iter().map(String::as_str).collect();
+            let mut with_password: Vec<(&str, &str)> = vec![("CALLVAULT_PASSWORD", READER_PASSWORD)];
+            with_password.extend_from_slice(env);
+            let out = self.run_raw(&full, &with_password);
+            let not_found = error_code(&String::from_utf8_lossy(&out.stderr)).as_deref() == Some("not-found");
+            if !not_found {
+                return out;
+            }
+            last = Some(out);
+        }
+        last.expect("a tenant")
+    }
+
+    /// Runs the binary exactly with `args`.
+    pub fn run_raw(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(BIN);
         command.current_dir(self.path()).args(args).env_remove("RUST_LOG");
         for (k, v) in env {
             command.env(k, v);
         }
         command.output().expect("run callvault")
+    }
+
+    /// The tenants a reading command may concern: the one named by `--tenant`, the one an
+    /// ingested id belongs to, else every tenant in turn.
+    fn reader_tenants(&self, args: &[&str]) -> Vec<String> {
+        if let Some(i) = args.iter().position(|a| *a == "--tenant")
+            && let Some(t) = args.get(i + 1)
+        {
+            return vec![(*t).to_owned()];
+        }
+        if let Some(owner) = args.get(2).and_then(|id| self.owners.lock().unwrap().get(*id).cloned()) {
+            return vec![owner];
+        }
+        self.tenants.lock().unwrap().iter().map(|(t, _, _)| t.clone()).collect()
+    }
+
+    /// `args` as the tenant's fixture reader, with a purpose and reason for list and show.
+    fn reader_args(&self, tenant: &str, args: &[&str]) -> Vec<String> {
+        self.ensure_reader(tenant);
+        let purpose = self
+            .tenants
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(t, _, _)| t == tenant)
+            .map(|(_, p, _)| p.clone())
+            .unwrap_or_default();
+        let mut full: Vec<String> = vec!["--as".into(), format!("{tenant}/reader")];
+        full.extend(args.iter().map(|a| (*a).to_owned()));
+        if matches!(args.get(1), Some(&"list") | Some(&"show")) && !args.contains(&"--purpose") {
+            full.extend(["--purpose".into(), purpose, "--reason".into(), "e2e check".into()]);
+        }
+        if args.get(1) == Some(&"list") && !args.contains(&"--tenant") {
+            full.extend(["--tenant".into(), tenant.to_owned()]);
+        }
+        full
+    }
+
+    /// Creates the tenant's `e2e-admin` (its first administrator) and `reader` users.
+    fn ensure_reader(&self, tenant: &str) {
+        let needed = self
+            .tenants
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(t, _, made)| t == tenant && !made);
+        if !needed {
+            return;
+        }
+        let (admin, admin_pw) = match self.admins.lock().unwrap().get(tenant) {
+            Some((user, pw)) => (format!("{tenant}/{user}"), pw.clone()),
+            None => (format!("{tenant}/e2e-admin"), String::new()),
+        };
+        if admin_pw.is_empty() {
+            let init = self.run_stdin(
+                &["admin", "init", "--tenant", tenant, "e2e-admin", "--password-stdin"],
+                &[],
+                &format!("{READER_PASSWORD}\n"),
+            );
+            if !init.status.success() {
+                // The command itself will fail for the same reason (or say why it cannot read).
+                eprintln!(
+                    "fixture reader: admin init on {tenant} failed (a test that makes its own administrator \
+                     calls Env::register_admin): {}",
+                    String::from_utf8_lossy(&init.stderr)
+                );
+                return;
+            }
+        }
+        let admin_pw = if admin_pw.is_empty() {
+            READER_PASSWORD.to_owned()
+        } else {
+            admin_pw
+        };
+        let pw = [("CALLVAULT_PASSWORD", admin_pw.as_str())];
+        let add = self.run_stdin(
+            &[
+                "--as",
+                &admin,
+                "user",
+                "add",
+                "reader",
+                "--tenant",
+                tenant,
+                "--role",
+                READER_ROLE,
+                "--password-stdin",
+            ],
+            &pw,
+            &format!("{READER_PASSWORD}\n"),
+        );
+        assert!(
+            add.status.success(),
+            "fixture reader: {}",
+            String::from_utf8_lossy(&add.stderr)
+        );
+        let attest = self.run_raw(
+            &[
+                "--as",
+                &admin,
+                "attest",
+                "add",
+                "reader",
+                "--training",
+                "e2e",
+                "--date",
+                "2020-01-01",
+                "--tenant",
+                tenant,
+            ],
+            &pw,
+        );
+        assert!(
+            attest.status.success(),
+            "fixture reader: {}",
+            String::from_utf8_lossy(&attest.stderr)
+        );
+        for entry in self.tenants.lock().unwrap().iter_mut() {
+            if entry.0 == tenant {
+                entry.2 = true;
+            }
+        }
+    }
+
+    /// Tells the fixture which administrator a test made itself for `tenant`.
+    pub fn register_admin(&self, tenant: &str, user: &str, password: &str) {
+        self.admins
+            .lock()
+            .unwrap()
+            .insert(tenant.to_owned(), (user.to_owned(), password.to_owned()));
+    }
+
+    /// The fixture reader of `tenant` (`TENANT/reader`, password [`READER_PASSWORD`]), made now
+    /// if needed.
+    pub fn reader(&self, tenant: &str) -> String {
+        self.ensure_reader(tenant);
+        format!("{tenant}/reader")
+    }
+
+    /// Runs with `stdin` as standard input.
+    pub fn run_stdin(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut command = Command::new(BIN);
+        command
+            .current_dir(self.path())
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("CALLVAULT_PASSWORD")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("run callvault");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        child.wait_with_output().expect("run callvault")
     }
 
     /// Runs and expects success; returns stdout.
@@ -104,9 +323,22 @@ impl Env {
         self.ok(&["tenant", "set", "posti", "--country", "FI"]);
     }
 
+    /// Creates tenant `name` under a copy of seed policy `policy` with the fixture reader
+    /// role added ([`policy_with_reader`]).
     pub fn create_tenant(&self, name: &str, policy: &str) {
-        let file = policy_file(policy);
+        let dir = self.path().join("e2e-policies");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{policy}.toml"));
+        std::fs::write(&file, policy_with_reader(policy)).unwrap();
         self.ok(&["tenant", "create", name, "--policy", file.to_str().unwrap()]);
+        let text = std::fs::read_to_string(policy_file(policy)).unwrap();
+        let purpose = text
+            .split("[[purposes]]")
+            .nth(1)
+            .and_then(|p| p.lines().find_map(|l| l.trim().strip_prefix("id = ")))
+            .map(|id| id.trim_matches('"').to_owned())
+            .expect("a purpose");
+        self.tenants.lock().unwrap().push((name.to_owned(), purpose, false));
     }
 
     /// Writes a file in the installation directory and returns its path as a string.
@@ -122,18 +354,24 @@ impl Env {
         let meta = self.write("in.meta.json", meta.to_string().as_bytes());
         let out = self.run(&["ingest", &audio, "--tenant", tenant, "--meta", &meta]);
         if out.status.success() {
-            Ok(String::from_utf8(out.stdout).unwrap().trim().to_owned())
+            let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+            self.owners.lock().unwrap().insert(id.clone(), tenant.to_owned());
+            Ok(id)
         } else {
             let stderr = String::from_utf8_lossy(&out.stderr);
             Err(error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned()))
         }
     }
 
+    /// Every recording of every tenant `create_tenant` made, as the fixture reader sees them.
     pub fn list(&self) -> Vec<Value> {
-        self.json(&["recordings", "list", "--json"])
-            .as_array()
-            .expect("array")
-            .clone()
+        let tenants: Vec<String> = self.tenants.lock().unwrap().iter().map(|(t, _, _)| t.clone()).collect();
+        let mut out = Vec::new();
+        for tenant in tenants {
+            let found = self.json(&["recordings", "list", "--tenant", &tenant, "--json"]);
+            out.extend(found.as_array().expect("array").iter().cloned());
+        }
+        out
     }
 
     pub fn audit(&self) -> Vec<Value> {
