@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use governance::authz::{self, AccessAction, Authorizer, Decision, RecordingFacts, Target, Workflow};
 use governance::identity::{self, Principal};
 use governance::{Actor, AuditEvent, Outcome};
-use vault::RecordingRecord;
+use vault::{AgentUser, RecordingRecord};
 
 use crate::{ErrorKind, Service, ServiceError};
 
@@ -88,12 +88,36 @@ pub(crate) fn authz_grants(p: &Principal, issuer_role: Option<&str>) -> Vec<auth
         .collect()
 }
 
-/// Agents already mapped to users during one operation: (tenant, agent) -> (user, team).
-#[derive(Debug, Default)]
-pub(crate) struct AgentMemo(HashMap<(String, String), Option<AgentUser>>);
+/// What decides a search hit besides its id: hits equal in all of it share one decision.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DecisionKey {
+    tenant: String,
+    version: i64,
+    agent: Option<String>,
+    team: Option<String>,
+    direction: String,
+}
 
-/// A user and their team.
-type AgentUser = (String, Option<String>);
+/// The recording as the rules see it, given the user its agent is (and that user's team).
+fn facts_of(r: &RecordingRecord, mapped: Option<AgentUser>) -> RecordingFacts {
+    let mut facts = RecordingFacts {
+        id: r.id.to_string(),
+        tenant: r.tenant.clone(),
+        agent: None,
+        team: None,
+        parent_teams: vec![],
+        direction: match r.direction.as_str() {
+            "inbound" => Some(policy::Direction::Inbound),
+            "outbound" => Some(policy::Direction::Outbound),
+            _ => None,
+        },
+    };
+    if let Some((user, team)) = mapped {
+        facts.agent = Some(qualified(&r.tenant, &user));
+        facts.team = team.map(|t| qualified(&r.tenant, &t));
+    }
+    facts
+}
 
 /// What a person asks to do with one recording (or a tenant's register).
 #[derive(Debug, Clone, Copy)]
@@ -132,43 +156,78 @@ impl Service {
         Ok(compiled)
     }
 
-    /// The recording as the rules see it: its agent mapped to a user (by alias or name)
-    /// and that user's team, remembering agents already mapped (a search's hits often share
-    /// an agent).
-    pub(crate) async fn recording_facts_with(
+    /// The decisions on many recordings for one ask (a search), in order: the agents of
+    /// all of them mapped to users in one query per tenant, the person's facts built once,
+    /// and recordings whose facts differ only by id answered once.
+    pub(crate) async fn decide_on_records(
         &self,
-        r: &RecordingRecord,
-        memo: &mut AgentMemo,
-    ) -> Result<RecordingFacts, ServiceError> {
-        let mut facts = RecordingFacts {
-            id: r.id.to_string(),
-            tenant: r.tenant.clone(),
-            agent: None,
-            team: None,
-            parent_teams: vec![],
-            direction: match r.direction.as_str() {
-                "inbound" => Some(policy::Direction::Inbound),
-                "outbound" => Some(policy::Direction::Outbound),
-                _ => None,
-            },
-        };
-        let agent = r.agent.as_deref().filter(|a| !a.trim().is_empty());
-        let mapped = match agent {
-            None => None,
-            Some(agent) => match memo.0.get(&(r.tenant.clone(), agent.to_owned())) {
-                Some(found) => found.clone(),
-                None => {
-                    let found = self.vault.catalog().agent_user(&r.tenant, agent).await?;
-                    memo.0.insert((r.tenant.clone(), agent.to_owned()), found.clone());
-                    found
+        principal: &Principal,
+        records: &[&RecordingRecord],
+        ask: Ask<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Decision>, ServiceError> {
+        let mut agents: HashMap<&str, Vec<&str>> = HashMap::new();
+        for r in records {
+            if let Some(agent) = r.agent.as_deref().filter(|a| !a.trim().is_empty()) {
+                let list = agents.entry(r.tenant.as_str()).or_default();
+                if !list.contains(&agent) {
+                    list.push(agent);
                 }
-            },
-        };
-        if let Some((user, team)) = mapped {
-            facts.agent = Some(qualified(&r.tenant, &user));
-            facts.team = team.map(|t| qualified(&r.tenant, &t));
+            }
         }
-        Ok(facts)
+        let mut mapped: HashMap<(&str, &str), AgentUser> = HashMap::new();
+        for (tenant, list) in &agents {
+            for (agent, user) in self.vault.catalog().agent_users(tenant, list).await? {
+                if let Some(agent) = list.iter().find(|a| **a == agent) {
+                    mapped.insert((tenant, agent), user);
+                }
+            }
+        }
+        let who = authz_principal(principal);
+        let mut rules: HashMap<(&str, i64), (Arc<Compiled>, Vec<authz::AccessGrant>)> = HashMap::new();
+        let mut answered: HashMap<DecisionKey, Decision> = HashMap::new();
+        let mut decisions = Vec::with_capacity(records.len());
+        for r in records {
+            let key = (r.tenant.as_str(), r.policy_version);
+            if !rules.contains_key(&key) {
+                let compiled = self.compiled(&r.tenant, r.policy_version).await?;
+                let grants = authz_grants(principal, compiled.grant_issuer.as_deref());
+                rules.insert(key, (compiled, grants));
+            }
+            let (compiled, grants) = &rules[&key];
+            let agent = r.agent.as_deref().unwrap_or_default();
+            let facts = facts_of(r, mapped.get(&(r.tenant.as_str(), agent)).cloned());
+            // A grant for one recording makes the id matter: then nothing is shared.
+            let shareable = !grants
+                .iter()
+                .any(|g| matches!(g.scope, authz::GrantScope::Recording(_)));
+            let memo_key = shareable.then(|| DecisionKey {
+                tenant: facts.tenant.clone(),
+                version: r.policy_version,
+                agent: facts.agent.clone(),
+                team: facts.team.clone(),
+                direction: r.direction.clone(),
+            });
+            if let Some(found) = memo_key.as_ref().and_then(|k| answered.get(k)) {
+                decisions.push(found.clone());
+                continue;
+            }
+            let decision = compiled.authorizer.decide(&authz::AccessRequest {
+                principal: &who,
+                action: ask.action,
+                target: Target::Recording(&facts),
+                purpose: ask.purpose,
+                reason: ask.reason,
+                workflow: ask.workflow,
+                grants,
+                now,
+            });
+            if let Some(k) = memo_key {
+                answered.insert(k, decision.clone());
+            }
+            decisions.push(decision);
+        }
+        Ok(decisions)
     }
 
     /// The person behind `actor`; anyone else is refused (deny by default) and audited.
@@ -203,33 +262,8 @@ impl Service {
         ask: Ask<'_>,
         now: DateTime<Utc>,
     ) -> Result<Decision, ServiceError> {
-        self.decide_on_recording_with(principal, record, ask, now, &mut AgentMemo::default())
-            .await
-    }
-
-    /// [`Service::decide_on_recording`] for many recordings in a row (a search).
-    pub(crate) async fn decide_on_recording_with(
-        &self,
-        principal: &Principal,
-        record: &RecordingRecord,
-        ask: Ask<'_>,
-        now: DateTime<Utc>,
-        memo: &mut AgentMemo,
-    ) -> Result<Decision, ServiceError> {
-        let compiled = self.compiled(&record.tenant, record.policy_version).await?;
-        let facts = self.recording_facts_with(record, memo).await?;
-        let grants = authz_grants(principal, compiled.grant_issuer.as_deref());
-        let who = authz_principal(principal);
-        Ok(compiled.authorizer.decide(&authz::AccessRequest {
-            principal: &who,
-            action: ask.action,
-            target: Target::Recording(&facts),
-            purpose: ask.purpose,
-            reason: ask.reason,
-            workflow: ask.workflow,
-            grants: &grants,
-            now,
-        }))
+        let mut decisions = self.decide_on_records(principal, &[record], ask, now).await?;
+        Ok(decisions.pop().expect("one decision per record"))
     }
 
     /// The Cedar decision on a tenant (a search of its register, an administrative
@@ -282,7 +316,6 @@ impl Service {
                 .detail(decision_detail(&decision)),
         )
         .await?;
-        self.note_denial(principal, now).await?;
         if foreign {
             return Err(ServiceError::new(
                 ErrorKind::NotFound,
@@ -291,11 +324,6 @@ impl Service {
             ));
         }
         Err(denial(&decision, ask))
-    }
-
-    /// Raises the ARLO-SECURITY alert when a person's denials pile up (see audit alerts).
-    async fn note_denial(&self, _principal: &Principal, _now: DateTime<Utc>) -> Result<(), ServiceError> {
-        Ok(())
     }
 }
 

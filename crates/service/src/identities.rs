@@ -441,18 +441,30 @@ impl Service {
         audit_action: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        // The actor's own tenant's policy decides; another tenant is refused before its
-        // existence is revealed.
-        let decision = match self.active_policy(&principal.tenant).await {
-            Ok((policy, _)) => governance::identity::authorize_identity_action(principal, tenant, action, &policy)
-                .map_err(ServiceError::from),
-            Err(err) => Err(err),
+        // The Cedar rules of the actor's own tenant's active policy decide; another tenant
+        // is refused before its existence is revealed.
+        let ask = crate::access::Ask {
+            action: action.access_action(),
+            purpose: "",
+            reason: "",
+            workflow: None,
         };
-        if let Err(err) = decision {
-            self.audit_denied(principal, tenant, audit_action, &err, now).await?;
-            return Err(err);
+        let allowed = principal.tenant == tenant
+            && self
+                .decide_on_tenant(principal, &principal.tenant, ask, now)
+                .await?
+                .is_allowed();
+        if allowed {
+            return Ok(());
         }
-        Ok(())
+        let err = match self.active_policy(&principal.tenant).await {
+            Ok((policy, _)) => ServiceError::from(governance::identity::identity_refusal(
+                principal, tenant, action, &policy,
+            )),
+            Err(err) => err,
+        };
+        self.audit_denied(principal, tenant, audit_action, &err, now).await?;
+        Err(err)
     }
 
     async fn audit_denied(

@@ -74,6 +74,10 @@ pub struct RecordingQuery {
     pub limit: Option<i64>,
 }
 
+/// Hits read and decided together in a search (more when the person asks for more).
+const SEARCH_PAGE_MIN: usize = 50;
+const SEARCH_PAGE_MAX: usize = 1_000;
+
 pub(crate) fn parse_id(id: &str) -> Result<Uuid, ServiceError> {
     Uuid::parse_str(id).map_err(|_| ServiceError::new(ErrorKind::NotFound, "not-found", "recording not found"))
 }
@@ -177,29 +181,33 @@ impl Service {
                 .map_err(|e| ServiceError::bad_input("customer-number-invalid", format!("customer number: {e}")))?;
             filter.customer_number_hash = Some(redact::NumberHasher::new(self.vault.number_hash_key()).hash(&e164));
         }
-        let rows = self.vault.catalog().list(&filter).await?;
+        // Pages of hits, each read in a fixed number of queries and decided together,
+        // until `limit` hits the person may see are found or the matches run out.
         let limit = query.limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(usize::MAX);
+        let page = limit.saturating_mul(2).clamp(SEARCH_PAGE_MIN, SEARCH_PAGE_MAX);
         let mut out = Vec::new();
         let mut hidden = 0usize;
-        let mut memo = crate::access::AgentMemo::default();
-        for r in &rows {
-            if out.len() >= limit {
+        let mut offset = 0usize;
+        'pages: loop {
+            filter.limit = Some(page as i64);
+            filter.offset = Some(offset as i64);
+            let entries = self.vault.catalog().list_entries(&filter).await?;
+            let records: Vec<&RecordingRecord> = entries.iter().map(|e| &e.recording).collect();
+            let decisions = self.decide_on_records(principal, &records, ask, now).await?;
+            for (entry, decision) in entries.iter().zip(decisions) {
+                if out.len() >= limit {
+                    break 'pages;
+                }
+                if !decision.is_allowed() {
+                    hidden += 1;
+                    continue;
+                }
+                out.push(summary(&entry.recording, &entry.streams, &entry.participants));
+            }
+            if entries.len() < page || out.len() >= limit {
                 break;
             }
-            if !self
-                .decide_on_recording_with(principal, r, ask, now, &mut memo)
-                .await?
-                .is_allowed()
-            {
-                hidden += 1;
-                continue;
-            }
-            let catalog = self.vault.catalog();
-            out.push(summary(
-                r,
-                &catalog.streams_of(r.id).await?,
-                &catalog.participants_of(r.id).await?,
-            ));
+            offset += page;
         }
         self.audit(event.detail(serde_json::json!({
             "rules": decision.reasons(),

@@ -322,7 +322,7 @@ impl Service {
     }
 
     /// The pending change behind `version`, if `principal` may decide it: a user of the
-    /// tenant holding the approver role. A refusal is audited with its code and rule.
+    /// tenant the Cedar rules let approve (the approver role). A refusal is audited with its code and rule.
     async fn authorize_policy_decision(
         &self,
         tenant: &str,
@@ -363,7 +363,15 @@ impl Service {
                     format!("policy version {version} was already {}", done.as_str()),
                 ));
             }
-            if principal.has_role(&change.approver_role) {
+            // The Cedar rules of the active version permit its approver role
+            // (`changes.approved_by`, compliance by default) and nobody else.
+            let ask = crate::access::Ask {
+                action: governance::authz::AccessAction::ApprovePolicy,
+                purpose: "",
+                reason: "",
+                workflow: None,
+            };
+            if self.decide_on_tenant(principal, tenant, ask, now).await?.is_allowed() {
                 Ok(change)
             } else {
                 Err(refused(

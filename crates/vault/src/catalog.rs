@@ -552,34 +552,10 @@ impl Catalog {
 
     /// Visible recordings matching `filter`, newest first.
     pub async fn list(&self, filter: &RecordingFilter) -> Result<Vec<RecordingRecord>, VaultError> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM recordings WHERE state <> 'writing'");
-        if let Some(tenant) = &filter.tenant {
-            q.push(" AND tenant = ").push_bind(tenant.clone());
-        }
-        if let Some(hash) = &filter.customer_number_hash {
-            q.push(" AND customer_number_hash = ").push_bind(hash.clone());
-        }
-        if let Some(from) = filter.from {
-            q.push(" AND started_at >= ").push_bind(ts(from));
-        }
-        if let Some(to) = filter.to {
-            q.push(" AND started_at <= ").push_bind(ts(to));
-        }
-        if let Some(agent) = &filter.agent {
-            q.push(" AND agent = ").push_bind(agent.clone());
-        }
-        if let Some(direction) = &filter.direction {
-            q.push(" AND direction = ").push_bind(direction.clone());
-        }
-        q.push(" ORDER BY started_at DESC, id");
-        if let Some(limit) = filter.limit {
-            q.push(" LIMIT ").push_bind(limit);
-        }
-        let rows = q.build().fetch_all(&self.pool).await?;
+        let rows = list_query(filter).build().fetch_all(&self.pool).await?;
         rows.iter().map(recording_from_row).collect()
     }
 
-    /// Streams of several recordings at once (for listings).
     /// The parties of a recording, in order.
     pub async fn participants_of(&self, id: Uuid) -> Result<Vec<ParticipantRecord>, VaultError> {
         sqlx::query("SELECT * FROM participants WHERE recording_id = ? ORDER BY idx")
@@ -587,15 +563,7 @@ impl Catalog {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| {
-                Ok(ParticipantRecord {
-                    idx: row.try_get("idx")?,
-                    role: row.try_get("role")?,
-                    name: row.try_get("name")?,
-                    number: row.try_get("number")?,
-                    number_hash: row.try_get("number_hash")?,
-                })
-            })
+            .map(participant_from_row)
             .collect()
     }
 
@@ -740,7 +708,49 @@ fn policy_change_from_row(row: &SqliteRow) -> Result<PolicyChangeRecord, VaultEr
     })
 }
 
-fn recording_from_row(row: &SqliteRow) -> Result<RecordingRecord, VaultError> {
+/// The query of [`Catalog::list`]: visible recordings matching `filter`, newest first.
+pub(crate) fn list_query(filter: &RecordingFilter) -> QueryBuilder<'static, Sqlite> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM recordings WHERE state <> 'writing'");
+    if let Some(tenant) = &filter.tenant {
+        q.push(" AND tenant = ").push_bind(tenant.clone());
+    }
+    if let Some(hash) = &filter.customer_number_hash {
+        q.push(" AND customer_number_hash = ").push_bind(hash.clone());
+    }
+    if let Some(from) = filter.from {
+        q.push(" AND started_at >= ").push_bind(ts(from));
+    }
+    if let Some(to) = filter.to {
+        q.push(" AND started_at <= ").push_bind(ts(to));
+    }
+    if let Some(agent) = &filter.agent {
+        q.push(" AND agent = ").push_bind(agent.clone());
+    }
+    if let Some(direction) = &filter.direction {
+        q.push(" AND direction = ").push_bind(direction.clone());
+    }
+    q.push(" ORDER BY started_at DESC, id");
+    // SQLite needs a LIMIT before an OFFSET; -1 is "no limit".
+    if filter.limit.is_some() || filter.offset.is_some() {
+        q.push(" LIMIT ").push_bind(filter.limit.unwrap_or(-1));
+    }
+    if let Some(offset) = filter.offset {
+        q.push(" OFFSET ").push_bind(offset);
+    }
+    q
+}
+
+pub(crate) fn participant_from_row(row: &SqliteRow) -> Result<ParticipantRecord, VaultError> {
+    Ok(ParticipantRecord {
+        idx: row.try_get("idx")?,
+        role: row.try_get("role")?,
+        name: row.try_get("name")?,
+        number: row.try_get("number")?,
+        number_hash: row.try_get("number_hash")?,
+    })
+}
+
+pub(crate) fn recording_from_row(row: &SqliteRow) -> Result<RecordingRecord, VaultError> {
     let id: String = row.try_get("id")?;
     let state: String = row.try_get("state")?;
     let source: String = row.try_get("source")?;
@@ -770,7 +780,7 @@ fn recording_from_row(row: &SqliteRow) -> Result<RecordingRecord, VaultError> {
     })
 }
 
-fn stream_from_row(row: &SqliteRow) -> Result<StreamRecord, VaultError> {
+pub(crate) fn stream_from_row(row: &SqliteRow) -> Result<StreamRecord, VaultError> {
     let seal: String = row.try_get("seal")?;
     Ok(StreamRecord {
         idx: row.try_get("idx")?,

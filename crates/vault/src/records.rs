@@ -232,4 +232,6 @@ pub struct RecordingFilter {
     /// `inbound`, `outbound` or `unknown`.
     pub direction: Option<String>,
     pub limit: Option<i64>,
+    /// Skip this many matches first (paging through a search).
+    pub offset: Option<i64>,
 }

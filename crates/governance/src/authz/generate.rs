@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use policy::{AccessRule, Fulfilment, Policy, Scope};
 
 use super::schema::AccessAction;
+use crate::identity::{IdentityAction, roles_for};
 
 /// One generated Cedar policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub mod ids {
     pub const TRAINING_REQUIRED: &str = "training-required";
     pub const DATA_SUBJECT_REQUEST: &str = "workflow.data-subject-request";
     pub const MANAGE_USERS: &str = "engine.manage-users";
+    pub const LIST_USERS: &str = "engine.list-users";
+    pub const LIST_GRANTS: &str = "engine.list-grants";
     pub const MANAGE_POLICY: &str = "engine.manage-policy";
     pub const APPROVE_POLICY: &str = "engine.approve-policy";
     pub const READ_AUDIT: &str = "engine.read-audit";
@@ -273,12 +276,37 @@ fn administrative_permits(policy: &Policy) -> Vec<GeneratedRule> {
             ),
         )
     };
+    // Identity administration: the roles `identity::roles_for` names (one table for the
+    // rules and for the messages that explain a refusal).
+    let people = |action: IdentityAction| roles_for(action, policy);
+    let (manage_users, _) = people(IdentityAction::ManageUsers);
+    let (list_users, _) = people(IdentityAction::ListUsers);
+    let (list_grants, _) = people(IdentityAction::ListGrants);
+    let (issue_grants, _) = people(IdentityAction::IssueGrants);
     let mut out = vec![
         tenant_permit(
             ids::MANAGE_USERS,
             "The administrator manages users, teams and training attestations.",
             AccessAction::ManageUsers,
-            &[ADMINISTRATOR],
+            &manage_users,
+        ),
+        tenant_permit(
+            ids::LIST_USERS,
+            "The administrator, auditors, compliance and the grant issuer see who the users are.",
+            AccessAction::ListUsers,
+            &list_users,
+        ),
+        tenant_permit(
+            ids::LIST_GRANTS,
+            "The grant issuer and auditors see the access grants.",
+            AccessAction::ListGrants,
+            &list_grants,
+        ),
+        tenant_permit(
+            "access.grants_issued_by",
+            "ARLO-GRANTS: the role the policy names (the security officer by default) issues and revokes access grants.",
+            AccessAction::IssueGrant,
+            &issue_grants,
         ),
         tenant_permit(
             ids::MANAGE_POLICY,
@@ -287,31 +315,22 @@ fn administrative_permits(policy: &Policy) -> Vec<GeneratedRule> {
             &[ADMINISTRATOR],
         ),
     ];
-    match policy.changes.approved_by.as_deref() {
-        Some(role) => out.push(tenant_permit(
-            "changes.approved_by",
-            "ARLO-PURPOSE-CHANGE: the role the policy names approves new versions.",
-            AccessAction::ApprovePolicy,
-            &[role],
-        )),
-        None => out.push(tenant_permit(
-            ids::APPROVE_POLICY,
-            "The policy names no approver: the administrator approves new versions.",
-            AccessAction::ApprovePolicy,
-            &[ADMINISTRATOR],
-        )),
-    }
+    // The same role the service's approval step asks for (`Changes::approver`: the named
+    // role, or compliance when the policy names none).
+    out.push(tenant_permit(
+        match policy.changes.approved_by {
+            Some(_) => "changes.approved_by",
+            None => ids::APPROVE_POLICY,
+        },
+        "ARLO-PURPOSE-CHANGE: the role the policy names (compliance by default) approves new versions.",
+        AccessAction::ApprovePolicy,
+        &[policy.changes.approver_role()],
+    ));
     let mut audit_readers: Vec<&str> = AUDIT_READERS.to_vec();
-    if let Some(role) = policy.access.grants_issued_by.as_deref() {
-        out.push(tenant_permit(
-            "access.grants_issued_by",
-            "ARLO-GRANTS: the role the policy names issues and revokes access grants.",
-            AccessAction::IssueGrant,
-            &[role],
-        ));
-        if !audit_readers.contains(&role) {
-            audit_readers.push(role);
-        }
+    if let Some(role) = policy.access.grants_issued_by.as_deref()
+        && !audit_readers.contains(&role)
+    {
+        audit_readers.push(role);
     }
     out.push(tenant_permit(
         ids::READ_AUDIT,

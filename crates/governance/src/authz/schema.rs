@@ -71,7 +71,8 @@ namespace Callvault {
   action "search"
     appliesTo { principal: [User], resource: [Recording, Tenant], context: RequestContext };
   // Administrative actions, on the tenant.
-  action "manage-users", "manage-policy", "approve-policy", "issue-grant", "read-audit", "handle-request"
+  action "manage-users", "list-users", "list-grants", "manage-policy", "approve-policy", "issue-grant", "read-audit",
+    "handle-request"
     appliesTo { principal: [User], resource: [Tenant], context: RequestContext };
 }
 "#;
@@ -99,6 +100,10 @@ pub enum AccessAction {
     Delete,
     /// Add and change users, teams and training attestations.
     ManageUsers,
+    /// See the tenant's users, roles and teams.
+    ListUsers,
+    /// See the access grants in force.
+    ListGrants,
     /// Propose a new policy version, change tenant settings.
     ManagePolicy,
     /// Approve a pending policy version (ARLO-PURPOSE-CHANGE).
@@ -113,7 +118,7 @@ pub enum AccessAction {
 
 impl AccessAction {
     /// Every action, in a stable order.
-    pub const ALL: [AccessAction; 12] = [
+    pub const ALL: [AccessAction; 14] = [
         AccessAction::Metadata,
         AccessAction::Search,
         AccessAction::Listen,
@@ -121,6 +126,8 @@ impl AccessAction {
         AccessAction::Export,
         AccessAction::Delete,
         AccessAction::ManageUsers,
+        AccessAction::ListUsers,
+        AccessAction::ListGrants,
         AccessAction::ManagePolicy,
         AccessAction::ApprovePolicy,
         AccessAction::IssueGrant,
@@ -138,6 +145,8 @@ impl AccessAction {
             AccessAction::Export => "export",
             AccessAction::Delete => "delete",
             AccessAction::ManageUsers => "manage-users",
+            AccessAction::ListUsers => "list-users",
+            AccessAction::ListGrants => "list-grants",
             AccessAction::ManagePolicy => "manage-policy",
             AccessAction::ApprovePolicy => "approve-policy",
             AccessAction::IssueGrant => "issue-grant",

@@ -1,9 +1,12 @@
 //! Who may administer identities (deny by default): user changes need an
 //! administrator, grants the policy's grant issuer (the security officer), and
-//! nobody acts outside their own tenant. Administering users gives no right to
+//! nobody acts outside their own tenant. These roles become Cedar rules
+//! (`authz::generate`); the decision itself is always a Cedar evaluation. Administering users gives no right to
 //! read recordings (POSTI-ACCESS, CSI-ACCESS): that is the authorization engine's.
 
 use policy::Policy;
+
+use crate::authz::AccessAction;
 
 use super::error::IdentityError;
 use super::principal::Principal;
@@ -25,6 +28,18 @@ pub enum IdentityAction {
 }
 
 impl IdentityAction {
+    /// The Cedar action it is evaluated as (teams and training are user management).
+    pub fn access_action(self) -> AccessAction {
+        match self {
+            IdentityAction::ManageUsers | IdentityAction::ManageTeams | IdentityAction::RecordTraining => {
+                AccessAction::ManageUsers
+            }
+            IdentityAction::ListUsers => AccessAction::ListUsers,
+            IdentityAction::IssueGrants => AccessAction::IssueGrant,
+            IdentityAction::ListGrants => AccessAction::ListGrants,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             IdentityAction::ManageUsers => "manage-users",
@@ -53,60 +68,62 @@ pub fn roles_for(action: IdentityAction, policy: &Policy) -> (Vec<&str>, &'stati
     }
 }
 
-/// Allows `action` on `tenant`'s identities for `principal`, or says why not.
-pub fn authorize_identity_action(
-    principal: &Principal,
-    tenant: &str,
-    action: IdentityAction,
-    policy: &Policy,
-) -> Result<(), IdentityError> {
+/// The refusal of `action` on `tenant`'s identities for `principal`, after the Cedar rules
+/// denied it: another tenant is named as such, otherwise the roles that may act.
+pub fn identity_refusal(principal: &Principal, tenant: &str, action: IdentityAction, policy: &Policy) -> IdentityError {
     if principal.tenant != tenant {
-        return Err(IdentityError::denied(
+        return IdentityError::denied(
             "tenant-mismatch",
             "tenant-isolation",
             "users act only within their own tenant",
-        ));
+        );
     }
     let (roles, rule) = roles_for(action, policy);
-    if roles.iter().any(|role| principal.has_role(role)) {
-        return Ok(());
-    }
-    Err(IdentityError::denied(
+    IdentityError::denied(
         "role-required",
         rule,
         format!("{} requires the role {}", action.as_str(), roles.join(" or ")),
-    ))
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::principal::AuthMethod;
-
-    fn principal(tenant: &str, roles: &[&str]) -> Principal {
-        Principal {
-            tenant: tenant.into(),
-            user: "someone".into(),
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            team: None,
-            managed_teams: vec![],
-            attestations: vec![],
-            grants: vec![],
-            method: AuthMethod::Password,
-            authenticated_at: "2026-05-01T08:00:00Z".parse().unwrap(),
-            token_id: None,
-        }
-    }
+    use crate::authz::{AccessRequest, Authorizer, Target};
 
     fn policy(name: &str) -> Policy {
         let path = format!("{}/../../policies/{name}.toml", env!("CARGO_MANIFEST_DIR"));
         policy::parse_policy(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
     }
 
+    /// The Cedar decision for a user of tenant `t` with `roles` acting on tenant `on`.
+    fn allowed(authorizer: &Authorizer, roles: &[&str], action: IdentityAction, on: &str) -> bool {
+        let who = crate::authz::Principal {
+            id: "t/someone".into(),
+            tenant: "t".into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            teams: vec![],
+            managed_teams: vec![],
+            training: vec![],
+        };
+        authorizer
+            .decide(&AccessRequest {
+                principal: &who,
+                action: action.access_action(),
+                target: Target::Tenant(on),
+                purpose: "",
+                reason: "",
+                workflow: None,
+                grants: &[],
+                now: "2026-05-01T08:00:00Z".parse().unwrap(),
+            })
+            .is_allowed()
+    }
+
     #[test]
     fn identity_administration_matrix() {
         use IdentityAction::*;
-        let arlo = policy("arlo-europe");
+        let arlo = Authorizer::new(&policy("arlo-europe")).unwrap();
         // (roles, action, allowed?) for a principal of tenant "t" acting on "t"
         let table: &[(&[&str], IdentityAction, bool)] = &[
             (&["administrator"], ManageUsers, true),
@@ -127,27 +144,20 @@ mod tests {
             (&["team-manager"], ManageTeams, false),
             (&[], ListGrants, false),
         ];
-        for (roles, action, allowed) in table {
-            let result = authorize_identity_action(&principal("t", roles), "t", *action, &arlo);
-            assert_eq!(result.is_ok(), *allowed, "{roles:?} {action:?}: {result:?}");
+        for (roles, action, expected) in table {
+            assert_eq!(allowed(&arlo, roles, *action, "t"), *expected, "{roles:?} {action:?}");
         }
     }
 
     #[test]
     fn nobody_administers_another_tenant() {
-        let arlo = policy("arlo-europe");
-        let admin = principal("a", &["administrator", "security-officer"]);
+        let arlo = Authorizer::new(&policy("arlo-europe")).unwrap();
         for action in [
             IdentityAction::ManageUsers,
             IdentityAction::IssueGrants,
             IdentityAction::ListUsers,
         ] {
-            assert_eq!(
-                authorize_identity_action(&admin, "b", action, &arlo)
-                    .unwrap_err()
-                    .code(),
-                "tenant-mismatch"
-            );
+            assert!(!allowed(&arlo, &["administrator", "security-officer"], action, "b"));
         }
     }
 }

@@ -17,7 +17,7 @@ mod secret;
 mod token;
 mod user;
 
-pub use admin::{IdentityAction, authorize_identity_action, roles_for};
+pub use admin::{IdentityAction, identity_refusal, roles_for};
 pub use attestation::{TrainingAttestation, check_attestation};
 pub use error::IdentityError;
 pub use grant::{AccessGrant, GrantScope, GrantState, Grantee, MAX_GRANT_DAYS, check_new_grant};

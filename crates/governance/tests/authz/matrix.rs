@@ -64,7 +64,7 @@ fn check_policy(id: &str) {
     let file = matrix(id);
     assert_eq!(file.policy, id, "matrix file names its policy");
     check_dimensions(&file);
-    let sources = [None, Some("issue 4"), Some("REQUIREMENTS.md")];
+    let sources = [None, Some("issue 4"), Some("issue 5"), Some("REQUIREMENTS.md")];
     for row in file.rows.iter().chain(&file.tenant_rows) {
         assert!(
             !row.quote.trim().is_empty() && !row.rule.is_empty(),
