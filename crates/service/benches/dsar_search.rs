@@ -170,23 +170,6 @@ async fn fill(service: &Service, rows: i64, customers: i64) -> (Duration, Durati
     (customers_done, rows_done, start.elapsed())
 }
 
-struct Stats {
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
-fn stats(mut times: Vec<Duration>) -> Stats {
-    times.sort();
-    Stats {
-        p50: common::percentile(&times, 0.5),
-        p90: common::percentile(&times, 0.9),
-        p99: common::percentile(&times, 0.99),
-        max: *times.last().expect("some queries"),
-    }
-}
-
 /// A handler of Posti's requests (role `compliance`, trained), as sign-in would make one.
 fn handler(now: DateTime<Utc>) -> Principal {
     Principal {
@@ -354,7 +337,7 @@ fn main() {
     println!();
     println!("| path | p50 ms | p90 ms | p99 ms | max ms |");
     println!("|------|-------:|-------:|-------:|-------:|");
-    let window = stats(window_times);
+    let window = common::stats(window_times);
     for (label, s) in [
         (
             "Catalog::search_subject, number + date + time ± 15 min (incl. keyed hash)",
@@ -362,11 +345,11 @@ fn main() {
         ),
         (
             "Catalog::search_subject, every recording of the number",
-            &stats(all_times),
+            &common::stats(all_times),
         ),
         (
             "Service::search_request (handler check, query, save, audit)",
-            &stats(service_times),
+            &common::stats(service_times),
         ),
     ] {
         println!(

@@ -151,26 +151,6 @@ async fn fill(service: &Service, rows: usize, customers: usize, counts: &mut [u3
     start.elapsed()
 }
 
-struct Stats {
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-    max: Duration,
-    mean: Duration,
-}
-
-fn stats(mut times: Vec<Duration>) -> Stats {
-    times.sort();
-    let mean = times.iter().sum::<Duration>() / times.len() as u32;
-    Stats {
-        p50: common::percentile(&times, 0.5),
-        p90: common::percentile(&times, 0.9),
-        p99: common::percentile(&times, 0.99),
-        max: *times.last().unwrap(),
-        mean,
-    }
-}
-
 /// A Posti system administrator (may search the whole register) with a training
 /// attestation, signed in with a password: the person every search acts for.
 async fn searcher(service: &Service, now: DateTime<Utc>) -> Actor {
@@ -357,14 +337,14 @@ fn main() {
     println!();
     println!("| path | p50 ms | p90 ms | p99 ms | max ms | mean ms |");
     println!("|------|-------:|-------:|-------:|-------:|--------:|");
-    let service_stats = stats(service_times);
+    let service_stats = common::stats(service_times);
     for (label, s) in [
         (
             "Service::list_recordings (tenant, number, purpose, reason)",
             &service_stats,
         ),
-        ("Catalog::list, hash filter alone", &stats(hash_times)),
-        ("Catalog::list, tenant + hash", &stats(tenant_hash_times)),
+        ("Catalog::list, hash filter alone", &common::stats(hash_times)),
+        ("Catalog::list, tenant + hash", &common::stats(tenant_hash_times)),
     ] {
         println!(
             "| {label} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
@@ -375,7 +355,7 @@ fn main() {
             common::ms(s.mean)
         );
     }
-    let concurrent = stats(concurrent_times);
+    let concurrent = common::stats(concurrent_times);
     println!(
         "| Service::list_recordings, {clients} concurrent clients ({concurrent_count} searches) | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
         common::ms(concurrent.p50),

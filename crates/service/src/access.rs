@@ -88,6 +88,9 @@ pub(crate) fn authz_grants(p: &Principal, issuer_role: Option<&str>) -> Vec<auth
         .collect()
 }
 
+/// One policy version's compiled rules and the person's grants as they see them.
+type VersionRules = (Arc<Compiled>, Vec<authz::AccessGrant>);
+
 /// What decides a search hit besides its id: hits equal in all of it share one decision.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct DecisionKey {
@@ -184,15 +187,15 @@ impl Service {
             }
         }
         let who = authz_principal(principal);
-        let mut rules: HashMap<(&str, i64), (Arc<Compiled>, Vec<authz::AccessGrant>)> = HashMap::new();
+        let mut rules: HashMap<(&str, i64), VersionRules> = HashMap::new();
         let mut answered: HashMap<DecisionKey, Decision> = HashMap::new();
         let mut decisions = Vec::with_capacity(records.len());
         for r in records {
             let key = (r.tenant.as_str(), r.policy_version);
-            if !rules.contains_key(&key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = rules.entry(key) {
                 let compiled = self.compiled(&r.tenant, r.policy_version).await?;
                 let grants = authz_grants(principal, compiled.grant_issuer.as_deref());
-                rules.insert(key, (compiled, grants));
+                slot.insert((compiled, grants));
             }
             let (compiled, grants) = &rules[&key];
             let agent = r.agent.as_deref().unwrap_or_default();

@@ -147,6 +147,28 @@ pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[rank - 1]
 }
 
+/// Latency percentiles of one path.
+pub struct Stats {
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub mean: Duration,
+}
+
+/// The percentiles of `times` (any order; at least one).
+pub fn stats(mut times: Vec<Duration>) -> Stats {
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / u32::try_from(times.len()).unwrap_or(u32::MAX);
+    Stats {
+        p50: percentile(&times, 0.5),
+        p90: percentile(&times, 0.9),
+        p99: percentile(&times, 0.99),
+        max: *times.last().expect("some times"),
+        mean,
+    }
+}
+
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
