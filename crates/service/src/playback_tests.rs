@@ -158,7 +158,10 @@ async fn posti_supervised_playback_streams_until_expiry_and_never_after_close() 
         .open_playback(&handler, &request, &recording, Some(121), minutes(1))
         .await
         .unwrap_err();
-    assert_eq!((err.kind, err.code.as_str()), (ErrorKind::BadInput, "playback-minutes-invalid"));
+    assert_eq!(
+        (err.kind, err.code.as_str()),
+        (ErrorKind::BadInput, "playback-minutes-invalid")
+    );
     let other = uuid::Uuid::now_v7().to_string();
     let err = service
         .open_playback(&handler, &request, &other, None, minutes(1))
@@ -182,7 +185,10 @@ async fn posti_supervised_playback_streams_until_expiry_and_never_after_close() 
     assert_eq!(media::parse_wav(&audio.wav).unwrap().channels, 1);
     // Without the token, or with another one: 401 codes.
     let err = service.stream_playback(&session, None, minutes(2)).await.unwrap_err();
-    assert_eq!((err.kind, err.code.as_str()), (ErrorKind::Unauthenticated, "playback-token-required"));
+    assert_eq!(
+        (err.kind, err.code.as_str()),
+        (ErrorKind::Unauthenticated, "playback-token-required")
+    );
     let forged = Secret::new(format!("cv_playback_{}", "a".repeat(64)));
     let err = service
         .stream_playback(&session, Some(&forged), minutes(2))
@@ -242,7 +248,11 @@ async fn posti_supervised_playback_streams_until_expiry_and_never_after_close() 
     let events = service.vault().catalog().audit().events().await.unwrap();
     let opens = actions(&events, "playback.open");
     assert_eq!(opens.iter().filter(|(outcome, _)| outcome == "done").count(), 2);
-    let refused: Vec<&str> = opens.iter().map(|(_, code)| code.as_str()).filter(|c| !c.is_empty()).collect();
+    let refused: Vec<&str> = opens
+        .iter()
+        .map(|(_, code)| code.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
     assert_eq!(
         refused,
         ["playback-minutes-invalid", "recording-not-released", "request-finished"]
@@ -273,7 +283,10 @@ async fn posti_supervised_playback_needs_a_session_and_never_opens_for_a_copy_re
         .open_playback(&handler, &portability, &recording, None, minutes(1))
         .await
         .unwrap_err();
-    assert_eq!((err.kind, err.code.as_str()), (ErrorKind::Refused, "request-not-supervised-playback"));
+    assert_eq!(
+        (err.kind, err.code.as_str()),
+        (ErrorKind::Refused, "request-not-supervised-playback")
+    );
     // An access request is fulfilled only once the subject listened.
     let access = decided(&service, &handler, "access", &recording).await;
     let err = service.fulfil_request(&handler, &access, minutes(2)).await.unwrap_err();

@@ -16,8 +16,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use governance::authz::{AccessAction, Workflow};
 use governance::identity::Principal;
 use governance::requests::{
-    self as core, MatchedRecording, NewRequest, PlaybackEnd, RecordingDecision, Request, RequestError,
-    RequestErrorKind,
+    self as core, MatchedRecording, NewRequest, PlaybackEnd, RecordingDecision, Request, RequestError, RequestErrorKind,
 };
 use governance::{Actor, AuditEvent, Outcome};
 use policy::{Fulfilment, Policy, RequestType};
@@ -27,8 +26,8 @@ use uuid::Uuid;
 use crate::Service;
 use crate::access::Ask;
 use crate::bundle::Bundle;
-use crate::playback::PlaybackView;
 use crate::error::{ErrorKind, ServiceError};
+use crate::playback::PlaybackView;
 
 /// The widest window around an approximate time of a call.
 const MAX_WINDOW_MINUTES: u32 = 24 * 60;
@@ -181,7 +180,13 @@ pub(crate) fn recording_id(text: &str) -> Result<Uuid, ServiceError> {
 }
 
 /// The audit event of one step; `tenant` and the request id, never personal data.
-pub(crate) fn step(principal_actor: &str, action: &str, outcome: Outcome, request: &Request, now: DateTime<Utc>) -> AuditEvent {
+pub(crate) fn step(
+    principal_actor: &str,
+    action: &str,
+    outcome: Outcome,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> AuditEvent {
     AuditEvent::new(now, principal_actor, action, outcome)
         .tenant(&request.tenant)
         .detail(serde_json::json!({"request_id": request.id}))

@@ -244,7 +244,11 @@ impl PlaybackSession {
             PlaybackState::Active => Ok(()),
             PlaybackState::Expired => Err(RequestError::gone(
                 "playback-expired",
-                format!("playback session {} expired at {}", self.id, self.expires_at.to_rfc3339()),
+                format!(
+                    "playback session {} expired at {}",
+                    self.id,
+                    self.expires_at.to_rfc3339()
+                ),
             )),
             PlaybackState::Closed => Err(RequestError::gone(
                 "playback-closed",

@@ -350,7 +350,10 @@ fn posti_supervised_playback_bounded_session_expires_and_closes() {
     let request = posti_access_decided(&posti);
     for minutes in [0, PLAYBACK_MAX_MINUTES + 1] {
         let err = PlaybackSession::open(&request, &posti, &new_playback(7, Some(minutes)), &mut rng).unwrap_err();
-        assert_eq!((err.kind, err.code), (RequestErrorKind::BadInput, "playback-minutes-invalid"));
+        assert_eq!(
+            (err.kind, err.code),
+            (RequestErrorKind::BadInput, "playback-minutes-invalid")
+        );
     }
     let mut session = PlaybackSession::open(&request, &posti, &new_playback(7, Some(10)), &mut rng)
         .unwrap()
@@ -363,7 +366,10 @@ fn posti_supervised_playback_bounded_session_expires_and_closes() {
     session.close("user:t/h", PlaybackEnd::Closed, at(20, 13)).unwrap();
     assert_eq!(session.check_stream(at(20, 13)).unwrap_err().code, "playback-closed");
     assert_eq!(
-        session.close("user:t/h", PlaybackEnd::Closed, at(20, 14)).unwrap_err().code,
+        session
+            .close("user:t/h", PlaybackEnd::Closed, at(20, 14))
+            .unwrap_err()
+            .code,
         "playback-closed"
     );
     // Tokens: another value, or one not shaped like a playback token, never matches.
@@ -383,7 +389,11 @@ fn posti_supervised_playback_fulfils_only_once_every_released_recording_was_play
         request.playback_outcomes(&[session]).unwrap(),
         [(Uuid::from_u128(7), "played-supervised".to_owned())]
     );
-    for end in [PlaybackEnd::Closed, PlaybackEnd::RequestFulfilled, PlaybackEnd::RequestClosed] {
+    for end in [
+        PlaybackEnd::Closed,
+        PlaybackEnd::RequestFulfilled,
+        PlaybackEnd::RequestClosed,
+    ] {
         assert_eq!(PlaybackEnd::parse(end.as_str()), Some(end));
     }
 }
