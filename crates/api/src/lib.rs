@@ -8,7 +8,9 @@ mod ingest;
 mod metrics;
 pub mod openapi;
 mod people;
+mod playback;
 mod recordings;
+mod requests;
 mod screening;
 
 use std::sync::Arc;
@@ -65,6 +67,18 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
         .route("/v1/audit/verify", get(governance_reads::verify_audit))
         .route("/v1/audit/events", get(governance_reads::export_audit))
         .route("/v1/screening", post(screening::screen))
+        .route("/v1/requests", post(requests::open).get(requests::list))
+        .route("/v1/requests/{id}", get(requests::show))
+        .route("/v1/requests/{id}/verify", post(requests::verify))
+        .route("/v1/requests/{id}/search", post(requests::search))
+        .route("/v1/requests/{id}/decisions", post(requests::decide))
+        .route("/v1/requests/{id}/consents", post(requests::consent))
+        .route("/v1/requests/{id}/fulfil", post(requests::fulfil))
+        .route("/v1/requests/{id}/lift-restriction", post(requests::lift_restriction))
+        .route("/v1/requests/{id}/close", post(requests::close))
+        .route("/v1/requests/{id}/playback", post(playback::open))
+        .route("/v1/playback/{session}", delete(playback::close))
+        .route("/v1/playback/{session}/audio", get(playback::audio))
         .merge(auth::routes())
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "route-not-found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -780,6 +780,10 @@ pub enum RequestCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Supervised playback sessions (POSTI-SUPERVISED): the visiting data subject
+    /// listens to a released recording; stream only, time-limited, audited.
+    #[command(subcommand)]
+    Playback(PlaybackCommand),
     /// Open requests past their due date (WEBEO-30DAYS).
     Overdue {
         #[arg(long)]
@@ -787,6 +791,33 @@ pub enum RequestCommand {
         /// As of this time (RFC 3339) instead of the clock.
         #[arg(long, value_name = "RFC3339")]
         now: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybackCommand {
+    /// Open a session for one recording the request decided to fulfil; prints the
+    /// session id, the audio path on the HTTP API and the token (shown only once).
+    Open {
+        /// The request (fulfilled by supervised playback, every recording decided).
+        request: String,
+        #[arg(long)]
+        recording: String,
+        /// How long the session lasts (1 to 120).
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        minutes: u32,
+        /// Opened as of this time (RFC 3339; not later than the clock), for operators
+        /// and tests recording a session that began earlier.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a session before it expires (its audio answers 410 from then on).
+    Close {
+        session: String,
         #[arg(long)]
         json: bool,
     },

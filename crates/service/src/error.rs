@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Unauthenticated,
     NotFound,
     Conflict,
+    /// It existed but has ended: an expired or closed playback session (HTTP 410).
+    Gone,
     /// Stored data failed its integrity check or a key is wrong (HTTP 500, loud).
     Integrity,
     Internal,

@@ -400,7 +400,7 @@ impl Service {
 
     /// The principal of a stored user at `now`: roles, team, managed teams, training
     /// attestations and the grants that reach them and are active.
-    async fn principal_of(
+    pub(crate) async fn principal_of(
         &self,
         record: &UserRecord,
         method: AuthMethod,

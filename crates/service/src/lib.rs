@@ -12,6 +12,7 @@ mod error;
 mod governed_reads;
 pub mod identities;
 mod ingest;
+pub mod playback;
 mod recordings;
 pub mod redaction;
 mod requests;

@@ -8,12 +8,15 @@
 //! refused (`recording-restricted`) and the recording is kept through retention (a hold
 //! moves its key out of reach of its retention day) until the restriction is lifted.
 //! An objection (a ban on use) stops use the same way but retention still ends it.
+//!
+//! Supervised playback (POSTI-SUPERVISED) sessions are `playback.rs`; fulfilling such a
+//! request needs a session for every recording it released.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use governance::authz::{AccessAction, Workflow};
 use governance::identity::Principal;
 use governance::requests::{
-    self as core, MatchedRecording, NewRequest, RecordingDecision, Request, RequestError, RequestErrorKind,
+    self as core, MatchedRecording, NewRequest, PlaybackEnd, RecordingDecision, Request, RequestError, RequestErrorKind,
 };
 use governance::{Actor, AuditEvent, Outcome};
 use policy::{Fulfilment, Policy, RequestType};
@@ -24,6 +27,10 @@ use crate::Service;
 use crate::access::Ask;
 use crate::bundle::Bundle;
 use crate::error::{ErrorKind, ServiceError};
+use crate::playback::PlaybackView;
+
+/// The widest window around an approximate time of a call.
+const MAX_WINDOW_MINUTES: u32 = 24 * 60;
 
 /// Who the deadline worker acts as in the audit log.
 const DEADLINES: &str = "system:request-deadlines";
@@ -35,6 +42,7 @@ impl From<RequestError> for ServiceError {
             RequestErrorKind::Refused => ErrorKind::Refused,
             RequestErrorKind::Forbidden => ErrorKind::Forbidden,
             RequestErrorKind::Conflict => ErrorKind::Conflict,
+            RequestErrorKind::Gone => ErrorKind::Gone,
         };
         ServiceError {
             kind,
@@ -81,7 +89,7 @@ pub enum DecisionInput<'a> {
 }
 
 /// A request as shown to its handlers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RequestView {
     pub id: String,
     pub tenant: String,
@@ -106,16 +114,18 @@ pub struct RequestView {
     pub finished_by: Option<String>,
     pub close_reason: Option<String>,
     pub authority_notification: Option<NotificationView>,
+    /// Supervised playback sessions (POSTI-SUPERVISED): who opened which, when.
+    pub playback_sessions: Vec<PlaybackView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerificationView {
     pub by: String,
     pub method: String,
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FoundRecordingView {
     pub recording_id: String,
     pub started_at: DateTime<Utc>,
@@ -125,7 +135,7 @@ pub struct FoundRecordingView {
     pub outcome: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConsentView {
     pub recording_id: String,
     pub participant: i64,
@@ -133,7 +143,7 @@ pub struct ConsentView {
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RestrictionView {
     pub recording_id: String,
     pub kind: String,
@@ -142,7 +152,7 @@ pub struct RestrictionView {
 }
 
 /// The notification of a denied erasure to the supervisory authority (WEBEO-ERASURE).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub authority: String,
     pub reasons: Vec<&'static str>,
@@ -164,19 +174,25 @@ fn request_id(text: &str) -> Result<Uuid, ServiceError> {
         .map_err(|_| ServiceError::new(ErrorKind::NotFound, "request-not-found", "no such request"))
 }
 
-fn recording_id(text: &str) -> Result<Uuid, ServiceError> {
+pub(crate) fn recording_id(text: &str) -> Result<Uuid, ServiceError> {
     text.parse()
         .map_err(|_| ServiceError::new(ErrorKind::NotFound, "recording-not-in-request", "not a recording id"))
 }
 
 /// The audit event of one step; `tenant` and the request id, never personal data.
-fn step(principal_actor: &str, action: &str, outcome: Outcome, request: &Request, now: DateTime<Utc>) -> AuditEvent {
+pub(crate) fn step(
+    principal_actor: &str,
+    action: &str,
+    outcome: Outcome,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> AuditEvent {
     AuditEvent::new(now, principal_actor, action, outcome)
         .tenant(&request.tenant)
         .detail(serde_json::json!({"request_id": request.id}))
 }
 
-fn with_detail(mut event: AuditEvent, extra: serde_json::Value) -> AuditEvent {
+pub(crate) fn with_detail(mut event: AuditEvent, extra: serde_json::Value) -> AuditEvent {
     if !event.detail.is_object() {
         event.detail = serde_json::json!({});
     }
@@ -258,7 +274,7 @@ impl Service {
     }
 
     /// A stored request, its handler checked, and the policy version it was received under.
-    async fn handled_request(
+    pub(crate) async fn handled_request(
         &self,
         principal: &Principal,
         id: &str,
@@ -277,6 +293,20 @@ impl Service {
             }
             Err(err) => return Err(err.into()),
         };
+        if request.tenant != principal.tenant {
+            // Another tenant's request answers like one that does not exist (audited).
+            self.audit(
+                AuditEvent::new(now, &principal.actor(), action, Outcome::Denied)
+                    .tenant(&principal.tenant)
+                    .detail(serde_json::json!({"code": "request-not-found", "request_id": id})),
+            )
+            .await?;
+            return Err(ServiceError::new(
+                ErrorKind::NotFound,
+                "request-not-found",
+                format!("no request {id}"),
+            ));
+        }
         self.request_handler(principal, &request.tenant, action, Some(id), now)
             .await?;
         let policy = Self::parse_stored_policy(&self.policy_version(&request.tenant, request.policy_version).await?)?;
@@ -284,7 +314,7 @@ impl Service {
     }
 
     /// Audits a refused step and returns the error.
-    async fn refuse_step(
+    pub(crate) async fn refuse_step(
         &self,
         principal: &Principal,
         action: &str,
@@ -403,6 +433,12 @@ impl Service {
         search: &SubjectSearch<'_>,
         now: DateTime<Utc>,
     ) -> Result<RequestView, ServiceError> {
+        if search.window_minutes > MAX_WINDOW_MINUTES {
+            return Err(ServiceError::bad_input(
+                "window-invalid",
+                format!("--window-minutes: at most {MAX_WINDOW_MINUTES} (a day)"),
+            ));
+        }
         let (mut request, policy) = self.handled_request(principal, id, "request.search", now).await?;
         if let Err(err) = request.check_search(&policy) {
             return Err(self.refuse_step(principal, "request.search", &request, err, now).await);
@@ -591,10 +627,19 @@ impl Service {
             },
             (Fulfilment::Erase, _) => self.erase_for_request(principal, &request, now).await?,
             (Fulfilment::Freeze, kind) => self.freeze_for_request(&request, kind, &actor, now).await?,
-            (Fulfilment::SupervisedPlayback | Fulfilment::Statement, _) => Vec::new(),
+            (Fulfilment::SupervisedPlayback, _) => {
+                let sessions = self.vault.catalog().playback_sessions_of_request(request.id).await?;
+                match request.playback_outcomes(&sessions) {
+                    Ok(outcomes) => outcomes,
+                    Err(err) => return Err(self.refuse_step(principal, "request.fulfil", &request, err, now).await),
+                }
+            }
+            (Fulfilment::Statement, _) => Vec::new(),
         };
         request.fulfil(&policy, &outcomes, &actor, now)?;
         self.vault.catalog().save_request(&request).await?;
+        self.end_request_playbacks(&request, PlaybackEnd::RequestFulfilled, &actor, now)
+            .await?;
         let reason = format!("data-subject request {}", request.id);
         self.audit(with_detail(
             step(&actor, "request.fulfil", Outcome::Done, &request, now).purpose(core::PURPOSE, &reason),
@@ -802,6 +847,8 @@ impl Service {
             return Err(self.refuse_step(principal, "request.close", &request, err, now).await);
         }
         self.vault.catalog().save_request(&request).await?;
+        self.end_request_playbacks(&request, PlaybackEnd::RequestClosed, &principal.actor(), now)
+            .await?;
         self.audit(step(&principal.actor(), "request.close", Outcome::Done, &request, now))
             .await?;
         self.request_view(&request, now).await
@@ -972,6 +1019,12 @@ impl Service {
                 recorded_at: n.recorded_at,
                 recorded_by: n.recorded_by.clone(),
             }),
+            playback_sessions: catalog
+                .playback_sessions_of_request(request.id)
+                .await?
+                .iter()
+                .map(|s| PlaybackView::of(s, now))
+                .collect(),
         })
     }
 }

@@ -12,6 +12,7 @@ mod identities;
 mod keys;
 mod keystore;
 mod lifecycle;
+mod playback;
 mod reader;
 mod records;
 mod recover;

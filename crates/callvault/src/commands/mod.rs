@@ -6,6 +6,7 @@ mod compliance;
 mod grants;
 mod identities;
 mod ingest;
+mod playback;
 mod policy;
 mod recordings;
 pub mod redaction;

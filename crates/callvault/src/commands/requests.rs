@@ -48,6 +48,16 @@ fn print_view(view: &RequestView, json: bool) -> anyhow::Result<()> {
             r.outcome.as_deref().map(|o| format!("  -> {o}")).unwrap_or_default()
         );
     }
+    for p in &view.playback_sessions {
+        println!(
+            "  playback {}  recording {}  {}  opened by {} at {}",
+            p.id,
+            p.recording_id,
+            p.state,
+            p.opened_by,
+            p.opened_at.to_rfc3339()
+        );
+    }
     if let Some(n) = &view.authority_notification {
         println!("  notified {}: erasure denied ({})", n.authority, n.reasons.join(", "));
     }
@@ -214,6 +224,7 @@ async fn run_with(service: &service::Service, as_user: Option<&str>, command: Re
                 json,
             )?;
         }
+        RequestCommand::Playback(command) => super::playback::run(service, &principal, command, at).await?,
         RequestCommand::Overdue {
             tenant,
             now: as_of,

@@ -13,16 +13,16 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-const ADMIN_PW: &str = "admin-password-0001";
-const HANDLER_PW: &str = "handler-password-0002";
-const CLERK_PW: &str = "clerk-password-0003";
+pub(crate) const ADMIN_PW: &str = "admin-password-0001";
+pub(crate) const HANDLER_PW: &str = "handler-password-0002";
+pub(crate) const CLERK_PW: &str = "clerk-password-0003";
 
 fn run_with(env: &Env, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
     env.run_stdin(args, vars, stdin)
 }
 
 /// Runs `args` as `user`; Ok(stdout) or Err(error code).
-fn as_user(env: &Env, user: &str, password: &str, args: &[&str], stdin: &str) -> Result<String, String> {
+pub(crate) fn as_user(env: &Env, user: &str, password: &str, args: &[&str], stdin: &str) -> Result<String, String> {
     let mut full = vec!["--as", user];
     full.extend_from_slice(args);
     let out = run_with(env, &full, &[("CALLVAULT_PASSWORD", password)], stdin);
@@ -36,7 +36,7 @@ fn as_user(env: &Env, user: &str, password: &str, args: &[&str], stdin: &str) ->
 
 /// Tenant `tenant` under `policy` with an administrator, `handler` holding `role` (the
 /// policy's request handler) and `clerk`, an agent.
-fn people(env: &Env, tenant: &str, policy: &str, role: &str) {
+pub(crate) fn people(env: &Env, tenant: &str, policy: &str, role: &str) {
     env.create_tenant(tenant, policy);
     let out = run_with(
         env,
@@ -62,20 +62,20 @@ fn people(env: &Env, tenant: &str, policy: &str, role: &str) {
 }
 
 /// Runs a `request` subcommand as the handler of `tenant`.
-fn request(env: &Env, tenant: &str, args: &[&str]) -> Result<String, String> {
+pub(crate) fn request(env: &Env, tenant: &str, args: &[&str]) -> Result<String, String> {
     let mut full = vec!["request"];
     full.extend_from_slice(args);
     as_user(env, &format!("{tenant}/handler"), HANDLER_PW, &full, "")
 }
 
-fn request_json(env: &Env, tenant: &str, args: &[&str]) -> Value {
+pub(crate) fn request_json(env: &Env, tenant: &str, args: &[&str]) -> Value {
     let mut full = args.to_vec();
     full.push("--json");
     serde_json::from_str(&request(env, tenant, &full).expect("request command")).expect("JSON")
 }
 
 /// Opens a request and returns its id.
-fn open(env: &Env, tenant: &str, kind: &str, channel: &str, extra: &[&str]) -> Result<String, String> {
+pub(crate) fn open(env: &Env, tenant: &str, kind: &str, channel: &str, extra: &[&str]) -> Result<String, String> {
     let mut args = vec![
         "open",
         "--type",
@@ -90,7 +90,7 @@ fn open(env: &Env, tenant: &str, kind: &str, channel: &str, extra: &[&str]) -> R
 }
 
 /// A call of `number` starting at `started_at`.
-fn call(
+pub(crate) fn call(
     env: &Env,
     tenant: &str,
     direction: &str,
@@ -107,7 +107,7 @@ fn call(
         .expect("recording kept")
 }
 
-fn actions(env: &Env, action: &str) -> Vec<Value> {
+pub(crate) fn actions(env: &Env, action: &str) -> Vec<Value> {
     env.audit().into_iter().filter(|e| e["action"] == action).collect()
 }
 

@@ -14,6 +14,9 @@ pub enum AuthMethod {
     Password,
     ApiToken,
     Session,
+    /// The handler who opened a supervised playback session, acting through its token
+    /// (POSTI-SUPERVISED); re-read from the catalog on every use.
+    PlaybackSession,
 }
 
 /// An authenticated user. Made only by the service after a password, token or

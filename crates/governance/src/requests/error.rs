@@ -12,6 +12,8 @@ pub enum RequestErrorKind {
     Forbidden,
     /// The request is not in a state where this step can happen.
     Conflict,
+    /// What was asked for existed but has ended (an expired or closed playback session).
+    Gone,
 }
 
 /// A refused step.
@@ -42,6 +44,10 @@ impl RequestError {
 
     pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(RequestErrorKind::Conflict, code, message)
+    }
+
+    pub(crate) fn gone(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(RequestErrorKind::Gone, code, message)
     }
 
     pub(crate) fn bad_input(code: &'static str, message: impl Into<String>) -> Self {

@@ -275,3 +275,125 @@ fn names_round_trip() {
         assert_eq!(RequestState::parse(state).unwrap().as_str(), state);
     }
 }
+
+/// A Posti access request, verified, with recordings 7 (fulfil) and 8 (denied) found.
+fn posti_access_decided(posti: &Policy) -> Request {
+    let mut request = receive(posti, RequestType::Access, Channel::InPerson).unwrap();
+    request.verify("h", "passport at the counter", at(20, 11)).unwrap();
+    request.add_matches(vec![found(7), found(8)], posti).unwrap();
+    request
+        .decide(Uuid::from_u128(7), RecordingDecision::Fulfil, "h", at(20, 12))
+        .unwrap();
+    request
+        .decide(
+            Uuid::from_u128(8),
+            RecordingDecision::Deny(DenyReason::RightsOfOthers),
+            "h",
+            at(20, 12),
+        )
+        .unwrap();
+    request
+}
+
+fn new_playback(recording: u128, minutes: Option<u32>) -> NewPlayback<'static> {
+    NewPlayback {
+        id: Uuid::from_u128(100),
+        recording: Uuid::from_u128(recording),
+        minutes,
+        opened_by: "user:t/h",
+        now: at(20, 13),
+    }
+}
+
+#[test]
+fn posti_supervised_playback_only_for_released_recordings_of_a_playback_request() {
+    let posti = seed("posti");
+    let mut rng = rand::rngs::OsRng;
+    let request = posti_access_decided(&posti);
+    assert_eq!(request.fulfilment, policy::Fulfilment::SupervisedPlayback);
+    // Never a copy for a Posti access request.
+    assert_eq!(
+        request.check_copy(&posti, Uuid::from_u128(7)).unwrap_err().code,
+        "request-not-a-copy"
+    );
+    // Only a recording the request released.
+    let denied = PlaybackSession::open(&request, &posti, &new_playback(8, None), &mut rng).unwrap_err();
+    assert_eq!(denied.code, "recording-not-released");
+    let opened = PlaybackSession::open(&request, &posti, &new_playback(7, None), &mut rng).unwrap();
+    assert_eq!(opened.session.expires_at, at(20, 13) + chrono::TimeDelta::minutes(30));
+    assert!(opened.session.token_matches(&opened.token));
+    assert!(!opened.token.expose().contains(&opened.session.token_hash));
+    // A copy request (Posti portability) never opens a playback session.
+    let mut portability = receive(&posti, RequestType::Portability, Channel::Email).unwrap();
+    portability.verify("h", "signed letter", at(20, 11)).unwrap();
+    portability.add_matches(vec![found(7)], &posti).unwrap();
+    portability
+        .decide(Uuid::from_u128(7), RecordingDecision::Fulfil, "h", at(20, 12))
+        .unwrap();
+    let err = PlaybackSession::open(&portability, &posti, &new_playback(7, None), &mut rng).unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        ("request-not-supervised-playback", Some("rights.requests"))
+    );
+    // Before every recording is decided, nothing is played.
+    let mut undecided = receive(&posti, RequestType::Access, Channel::Web).unwrap();
+    undecided.verify("h", "bank id", at(20, 11)).unwrap();
+    undecided.add_matches(vec![found(7)], &posti).unwrap();
+    let err = PlaybackSession::open(&undecided, &posti, &new_playback(7, None), &mut rng).unwrap_err();
+    assert_eq!(err.code, "request-undecided");
+}
+
+#[test]
+fn posti_supervised_playback_bounded_session_expires_and_closes() {
+    let posti = seed("posti");
+    let mut rng = rand::rngs::OsRng;
+    let request = posti_access_decided(&posti);
+    for minutes in [0, PLAYBACK_MAX_MINUTES + 1] {
+        let err = PlaybackSession::open(&request, &posti, &new_playback(7, Some(minutes)), &mut rng).unwrap_err();
+        assert_eq!(
+            (err.kind, err.code),
+            (RequestErrorKind::BadInput, "playback-minutes-invalid")
+        );
+    }
+    let mut session = PlaybackSession::open(&request, &posti, &new_playback(7, Some(10)), &mut rng)
+        .unwrap()
+        .session;
+    let end = at(20, 13) + chrono::TimeDelta::minutes(10);
+    assert!(session.check_stream(end - chrono::TimeDelta::seconds(1)).is_ok());
+    let err = session.check_stream(end).unwrap_err();
+    assert_eq!((err.kind, err.code), (RequestErrorKind::Gone, "playback-expired"));
+    assert_eq!(session.state(end), PlaybackState::Expired);
+    session.close("user:t/h", PlaybackEnd::Closed, at(20, 13)).unwrap();
+    assert_eq!(session.check_stream(at(20, 13)).unwrap_err().code, "playback-closed");
+    assert_eq!(
+        session
+            .close("user:t/h", PlaybackEnd::Closed, at(20, 14))
+            .unwrap_err()
+            .code,
+        "playback-closed"
+    );
+    // Tokens: another value, or one not shaped like a playback token, never matches.
+    assert!(!session.token_matches(&crate::identity::Secret::new(format!("cv_playback_{}", "0".repeat(64)))));
+    assert!(playback_token_hash(&crate::identity::Secret::new("cv_api_00")).is_none());
+}
+
+#[test]
+fn posti_supervised_playback_fulfils_only_once_every_released_recording_was_played() {
+    let posti = seed("posti");
+    let request = posti_access_decided(&posti);
+    assert_eq!(request.playback_outcomes(&[]).unwrap_err().code, "playback-not-held");
+    let session = PlaybackSession::open(&request, &posti, &new_playback(7, None), &mut rand::rngs::OsRng)
+        .unwrap()
+        .session;
+    assert_eq!(
+        request.playback_outcomes(&[session]).unwrap(),
+        [(Uuid::from_u128(7), "played-supervised".to_owned())]
+    );
+    for end in [
+        PlaybackEnd::Closed,
+        PlaybackEnd::RequestFulfilled,
+        PlaybackEnd::RequestClosed,
+    ] {
+        assert_eq!(PlaybackEnd::parse(end.as_str()), Some(end));
+    }
+}
