@@ -77,6 +77,15 @@ impl IntoResponse for ApiError {
         if let Some(rule) = self.rule {
             error["rule"] = serde_json::Value::String(rule);
         }
-        (self.status, Json(serde_json::json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(serde_json::json!({ "error": error }))).into_response();
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The body was not read to its end, so the connection cannot carry another request:
+            // say so, or a keep-alive client sends its next request into a closing socket.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }

@@ -71,7 +71,7 @@ pub struct EraseParams {
 /// Largest page of a search.
 const MAX_LIMIT: i64 = 1000;
 
-fn query_error(rejection: QueryRejection) -> ApiError {
+pub(crate) fn query_error(rejection: QueryRejection) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "query-invalid",

@@ -29,7 +29,7 @@ pub struct RawConfig {
     pub audit: RawAudit,
     /// `[stt]`: the speech-to-text engine (read by `transcript transcribe`).
     #[serde(default)]
-    pub stt: crate::commands::redaction::RawStt,
+    pub stt: crate::commands::stt::RawStt,
 }
 
 /// `[retention]`: the retention worker inside `serve`.

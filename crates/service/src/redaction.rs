@@ -11,7 +11,7 @@ use governance::authz::AccessAction;
 use governance::identity::Principal;
 use governance::{Actor, AuditEvent, Outcome, ReadPermit, ReadRequest};
 use policy::Policy;
-use redact::{Detector, Fill, Finding, NumberLanguage, PiiKind, Span, Transcript, TranscriptFormat};
+use redact::{Detector, Fill, NumberLanguage, PiiKind, Span, Transcript, TranscriptFormat};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use vault::{DerivativeContent, DerivativeKind, DerivativeRecord, RecordingEntry};
@@ -19,6 +19,10 @@ use vault::{DerivativeContent, DerivativeKind, DerivativeRecord, RecordingEntry}
 use crate::access::{Ask, decision_detail};
 use crate::recordings::parse_id;
 use crate::{ErrorKind, Service, ServiceError};
+
+mod findings;
+
+pub use findings::check_review_spans;
 
 /// A speech-to-text engine the operator configures (an external command, an HTTP
 /// endpoint): given one stream as a mono PCM16 WAV, it answers in a supported format.
@@ -44,8 +48,11 @@ pub struct DerivativeRequest<'a> {
 }
 
 /// One removed span as a derivative records it (source timeline, milliseconds).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RemovedSpan {
+    /// `name`, `known-number`, `phone-number`, `card-number`, `digit-run`, `email`,
+    /// `postcode`, `dtmf`, `word-list` or `manual`.
+    #[schema(value_type = String)]
     pub kind: PiiKind,
     pub start_ms: u64,
     pub end_ms: u64,
@@ -56,7 +63,7 @@ pub struct RemovedSpan {
 }
 
 /// A derivative as shown to people (lineage, spans, review state; no content).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DerivativeView {
     pub id: String,
     pub source: String,
@@ -71,7 +78,11 @@ pub struct DerivativeView {
     pub fill: String,
     pub spans: Vec<RemovedSpan>,
     /// Per stream: index, role, pseudonym, rate, samples, the redacted sample ranges, SHA-256.
+    #[schema(value_type = Object)]
     pub streams: serde_json::Value,
+    /// Kind, purpose, direction, date, duration, participants as role + pseudonym,
+    /// counts of removed spans by kind: no identifier.
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
@@ -95,6 +106,9 @@ pub struct ExportedDerivative {
     pub sha256: String,
     pub transcript: Option<Transcript>,
 }
+
+/// Largest padding around a span (a span padded by more hides the call, not PII).
+pub const MAX_PADDING_MS: u64 = 10_000;
 
 fn view(record: &DerivativeRecord) -> DerivativeView {
     DerivativeView {
@@ -507,6 +521,12 @@ impl Service {
         let duration = entry.recording.duration_ms.unwrap_or(0).max(0) as u64;
         let from = req.from_ms.unwrap_or(0);
         let to = req.to_ms.unwrap_or(duration).min(duration.max(from));
+        if req.padding_ms > MAX_PADDING_MS {
+            return Err(ServiceError::bad_input(
+                "padding-invalid",
+                format!("the padding is at most {MAX_PADDING_MS} ms"),
+            ));
+        }
         if req.kind == DerivativeKind::Training && (req.from_ms.is_some() || req.to_ms.is_some()) {
             return Err(ServiceError::bad_input(
                 "range-not-allowed",
@@ -530,19 +550,7 @@ impl Service {
         .await?;
         let transcript = self.stored_transcript(&permit, &entry).await?.unwrap_or_default();
         let streams = self.decoded_streams(&permit, &entry).await?;
-        let detector = self.detector_for(&policy, &entry, &transcript, &req.word_list);
-        let mut findings: Vec<Finding> = detector.detect(&transcript.words);
-        for (label, rate, samples) in &streams {
-            let mut digits = Vec::new();
-            let mut dtmf = media::InbandDetector::with_sample_rate(*rate);
-            dtmf.process(samples, &mut digits);
-            dtmf.finish(&mut digits);
-            findings.extend(
-                digits
-                    .iter()
-                    .map(|d| detector.dtmf(Some(label), d.start_ms(*rate), d.end_ms(*rate))),
-            );
-        }
+        let findings = self.findings(&policy, &entry, &transcript, &streams, &req.word_list);
         let spans: Vec<RemovedSpan> = findings
             .into_iter()
             .filter(|f| f.end_ms > from && f.start_ms < to)
@@ -780,6 +788,11 @@ impl Service {
             .visible_entry(record.source_id)
             .await
             .map_err(|_| ServiceError::new(ErrorKind::Conflict, "source-gone", "the source recording is gone"))?;
+        check_review_spans(
+            &review.add,
+            entry.recording.duration_ms.unwrap_or(0).max(0) as u64,
+            (record.from_ms.max(0) as u64, record.to_ms.max(0) as u64),
+        )?;
         let purpose = record.purpose.clone();
         let (_, _, permit, detail) = self
             .source_read(
@@ -797,18 +810,16 @@ impl Service {
         remove.sort_unstable();
         remove.dedup();
         if let Some(bad) = remove.iter().find(|i| **i >= spans.len()) {
-            return Err(ServiceError::bad_input(
+            return Err(ServiceError::new(
+                ErrorKind::NotFound,
                 "span-unknown",
-                format!("--remove {bad}: no such span"),
+                format!("span {bad}: no such span (spans are numbered from 0)"),
             ));
         }
         for i in remove.iter().rev() {
             spans.remove(*i);
         }
         for (start, end) in &review.add {
-            if end <= start {
-                return Err(ServiceError::bad_input("span-invalid", "a span ends after it starts"));
-            }
             spans.push(RemovedSpan {
                 kind: PiiKind::Manual,
                 start_ms: *start,

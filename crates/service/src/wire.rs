@@ -192,3 +192,87 @@ pub struct IngestResult {
     pub policy_version: i64,
     pub retain_until: DateTime<Utc>,
 }
+
+/// One word of a transcript (milliseconds from the start of the recording).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct TranscriptWord {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+    /// The stream (label) it was heard on, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// The speaker label the engine gave, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+}
+
+/// A transcript: its words in time order.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct TranscriptView {
+    pub words: Vec<TranscriptWord>,
+}
+
+impl From<&redact::Transcript> for TranscriptView {
+    fn from(t: &redact::Transcript) -> Self {
+        TranscriptView {
+            words: t
+                .words
+                .iter()
+                .map(|w| TranscriptWord {
+                    start_ms: w.start_ms,
+                    end_ms: w.end_ms,
+                    text: w.text.clone(),
+                    stream: w.stream.clone(),
+                    speaker: w.speaker.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The answer to a transcript import.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct TranscriptImported {
+    pub recording: String,
+    /// `vtt`, `whisper` or `aws`.
+    pub format: String,
+    /// The stream imported, or none for the whole recording.
+    pub stream: Option<String>,
+    /// Words in the recording's transcript after the import.
+    pub words: usize,
+}
+
+/// One PII finding: where, what kind, and evidence that never holds the value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct FindingView {
+    /// `name`, `known-number`, `phone-number`, `card-number`, `digit-run`, `email`,
+    /// `postcode`, `dtmf` or `word-list`.
+    pub kind: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// Shape and keyed hash, e.g. `16 digits, Luhn valid, hmac:1f2e…`.
+    pub evidence: String,
+}
+
+impl From<&redact::Finding> for FindingView {
+    fn from(f: &redact::Finding) -> Self {
+        FindingView {
+            kind: f.kind.as_str().to_owned(),
+            start_ms: f.start_ms,
+            end_ms: f.end_ms,
+            stream: f.stream.clone(),
+            evidence: f.evidence.clone(),
+        }
+    }
+}
+
+/// One removed span of a derivative with its index (what a reviewer removes by).
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct DerivativeSpan {
+    pub index: usize,
+    #[serde(flatten)]
+    pub span: crate::redaction::RemovedSpan,
+}

@@ -14,6 +14,7 @@ mod requests;
 mod retention;
 mod screening;
 mod serve;
+pub mod stt;
 mod tenant;
 
 use anyhow::Context;

@@ -1,33 +1,18 @@
-//! `callvault transcript ...` and `callvault derivative ...` (redaction, issue 6), and
-//! the `[stt]` speech-to-text engine: an external command the operator configures.
+//! `callvault transcript ...` and `callvault derivative ...` (redaction, issue 6); the
+//! speech-to-text engine of `transcript transcribe` is in `stt.rs`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use governance::Actor;
 use redact::{Fill, TranscriptFormat};
-use serde::Deserialize;
-use service::redaction::{DerivativeRequest, SpanReview, SpeechToText};
+use service::redaction::{DerivativeRequest, SpanReview};
 use vault::DerivativeKind;
 
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
-
-/// `[stt]` in callvault.toml: the speech-to-text engine.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStt {
-    /// The program and its arguments; `{wav}` is replaced by the path of a mono PCM16
-    /// WAV of one stream (appended when no argument names it). It prints the transcript.
-    #[serde(default)]
-    pub command: Vec<String>,
-    /// What it prints: `whisper` (default), `vtt` or `aws`.
-    pub format: Option<String>,
-    /// Seconds it may run per stream (default 600).
-    pub timeout_s: Option<u64>,
-}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TranscriptFormatArg {
@@ -69,6 +54,20 @@ pub enum TranscriptCommand {
         purpose: String,
         #[arg(long)]
         reason: String,
+    },
+    /// Run PII detection over a recording's transcript and audio (DTMF); prints the
+    /// findings (times, kinds, hashed evidence), stores nothing.
+    Findings {
+        id: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        reason: String,
+        /// Words and phrases always PII, one a line.
+        #[arg(long, value_name = "FILE")]
+        word_list: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Show a recording's transcript (a read: purpose and reason, audited).
     Show {
@@ -210,11 +209,36 @@ async fn transcript_with(
             println!("transcript of {id}: {words} words");
         }
         TranscriptCommand::Transcribe { id, purpose, reason } => {
-            let engine = SttCommand::from_config(global)?;
+            let engine = super::stt::Stt::from_config(global)?;
             let words = service
                 .transcribe_recording(&id, &purpose, &reason, &engine, &actor, now)
                 .await?;
             println!("transcript of {id}: {words} words");
+        }
+        TranscriptCommand::Findings {
+            id,
+            purpose,
+            reason,
+            word_list,
+            json,
+        } => {
+            let words = read_word_list(word_list.as_deref())?;
+            let findings = service.detect_pii(&id, &purpose, &reason, &words, &actor, now).await?;
+            let views: Vec<service::wire::FindingView> = findings.iter().map(Into::into).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                for f in &views {
+                    println!(
+                        "{:>8} {:>8}  {:<13} {:<10} {}",
+                        f.start_ms,
+                        f.end_ms,
+                        f.kind,
+                        f.stream.as_deref().unwrap_or("-"),
+                        f.evidence
+                    );
+                }
+            }
         }
         TranscriptCommand::Show {
             id,
@@ -239,6 +263,20 @@ async fn transcript_with(
         }
     }
     Ok(())
+}
+
+/// The operator's words and phrases, one a line (`#` comments); none without a file.
+fn read_word_list(file: Option<&Path>) -> anyhow::Result<Vec<String>> {
+    let Some(file) = file else {
+        return Ok(Vec::new());
+    };
+    Ok(std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
 pub async fn derivative(settings: &Settings, as_user: Option<&str>, command: DerivativeCommand) -> anyhow::Result<()> {
@@ -306,16 +344,7 @@ async fn derivative_with(
             word_list,
             json,
         } => {
-            let word_list = match word_list {
-                Some(file) => std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .map(str::to_owned)
-                    .collect(),
-                None => Vec::new(),
-            };
+            let word_list = read_word_list(word_list.as_deref())?;
             let request = DerivativeRequest {
                 source: &id,
                 kind: match kind {
@@ -413,116 +442,4 @@ fn write_atomically(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         file.sync_all()?;
     }
     std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
-}
-
-/// The `[stt]` engine: runs the configured command on a temporary WAV per stream.
-pub struct SttCommand {
-    command: Vec<String>,
-    format: TranscriptFormat,
-    timeout: std::time::Duration,
-}
-
-impl SttCommand {
-    /// Reads `[stt]` from the configuration file (the same file `Settings` read).
-    pub fn from_config(global: &GlobalArgs) -> anyhow::Result<Self> {
-        let file = global
-            .config
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_CONFIG_FILE));
-        let text = std::fs::read_to_string(&file).unwrap_or_default();
-        let raw: crate::config::RawConfig = toml::from_str(&text).with_context(|| format!("{}", file.display()))?;
-        let raw = raw.stt;
-        if raw.command.is_empty() {
-            bail!(
-                "no speech-to-text engine: set [stt] command = [\"program\", \"args\", \"{{wav}}\"] in callvault.toml"
-            );
-        }
-        let format = match raw.format.as_deref() {
-            None => TranscriptFormat::WhisperJson,
-            Some(name) => TranscriptFormat::from_name(name)
-                .with_context(|| format!("stt.format: {name:?} is not one of whisper, vtt, aws"))?,
-        };
-        Ok(SttCommand {
-            command: raw.command,
-            format,
-            timeout: std::time::Duration::from_secs(raw.timeout_s.unwrap_or(600).clamp(1, 24 * 3600)),
-        })
-    }
-}
-
-impl SpeechToText for SttCommand {
-    fn transcribe(&self, wav: &[u8]) -> Result<(TranscriptFormat, Vec<u8>), String> {
-        let path = TempWav::write(wav).map_err(|e| format!("cannot write the stream's WAV: {e}"))?;
-        let path = &path.0;
-        let path_text = path.to_string_lossy().into_owned();
-        let mut args: Vec<String> = self.command[1..]
-            .iter()
-            .map(|a| a.replace("{wav}", &path_text))
-            .collect();
-        if !self.command[1..].iter().any(|a| a.contains("{wav}")) {
-            args.push(path_text);
-        }
-        let mut child = std::process::Command::new(&self.command[0])
-            .args(&args)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", self.command[0]))?;
-        let mut stdout = child.stdout.take().ok_or("no stdout")?;
-        let reader = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            std::io::Read::read_to_end(&mut stdout, &mut out).map(|_| out)
-        });
-        let started = std::time::Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-                break status;
-            }
-            if started.elapsed() > self.timeout {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{} ran longer than {} s",
-                    self.command[0],
-                    self.timeout.as_secs()
-                ));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
-        let output = reader
-            .join()
-            .map_err(|_| "reading the engine's output failed".to_owned())?
-            .map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err(format!("{} exited with {status}", self.command[0]));
-        }
-        Ok((self.format, output))
-    }
-}
-
-/// A stream's WAV for the engine, readable by its owner only, removed when dropped.
-struct TempWav(PathBuf);
-
-impl TempWav {
-    fn write(wav: &[u8]) -> std::io::Result<Self> {
-        use std::os::unix::fs::OpenOptionsExt;
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("callvault-stt-{}-{n}.wav", std::process::id()));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)?;
-        let temp = TempWav(path);
-        file.write_all(wav)?;
-        Ok(temp)
-    }
-}
-
-impl Drop for TempWav {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }

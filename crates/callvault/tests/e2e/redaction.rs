@@ -232,6 +232,25 @@ fn csi_faq_redaction_of_a_spoken_name_phone_and_card_number() {
     )
     .unwrap();
     assert_eq!(shown["words"].as_array().unwrap().len(), words.len());
+    // Detection on its own: kinds and times, never the values.
+    let findings = faq(
+        &env,
+        &[
+            "transcript",
+            "findings",
+            &id,
+            "--purpose",
+            "faq-content",
+            "--reason",
+            "FAQ-12",
+            "--json",
+        ],
+    )
+    .unwrap();
+    for kind in ["\"name\"", "\"known-number\"", "\"card-number\""] {
+        assert!(findings.contains(kind), "{kind} in {findings}");
+    }
+    assert!(!findings.contains("Alex") && !findings.contains("4111"), "{findings}");
     // A malformed transcript is refused with a code.
     let bad = env.write("bad.json", b"{\"segments\": 7}");
     assert_eq!(
