@@ -10,6 +10,7 @@ pub mod openapi;
 mod people;
 mod playback;
 mod recordings;
+mod redaction;
 mod requests;
 mod screening;
 
@@ -54,8 +55,27 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
         )
         .route("/v1/recordings/{id}/audio", get(recordings::audio))
         .route("/v1/recordings/{id}/download", get(recordings::download))
+        .route(
+            "/v1/recordings/{id}/transcripts",
+            post(redaction::import_transcript).get(redaction::show_transcript),
+        )
+        .route("/v1/recordings/{id}/findings", post(redaction::detect))
+        .route(
+            "/v1/derivatives",
+            post(redaction::create_derivative).get(redaction::list_derivatives),
+        )
+        .route("/v1/derivatives/{id}", get(redaction::show_derivative))
+        .route(
+            "/v1/derivatives/{id}/spans",
+            get(redaction::list_spans).post(redaction::add_span),
+        )
+        .route("/v1/derivatives/{id}/spans/{index}", delete(redaction::remove_span))
+        .route("/v1/derivatives/{id}/approval", post(redaction::approve))
+        .route("/v1/derivatives/{id}/download", get(redaction::download))
+        .route("/v1/derivatives/{id}/transcript", get(redaction::derivative_transcript))
         .route("/v1/users", get(people::list_users).post(people::add_user))
         .route("/v1/teams", get(people::list_teams).post(people::add_team))
+        .route("/v1/users/{name}/team", post(people::move_user))
         .route(
             "/v1/attestations",
             get(people::list_attestations).post(people::add_attestation),

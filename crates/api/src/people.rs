@@ -150,6 +150,43 @@ pub(crate) async fn add_team(
     Ok(StatusCode::CREATED)
 }
 
+/// `POST /v1/users/{name}/team` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    /// The team the user joins.
+    pub team: String,
+    /// When the move took effect (RFC 3339; default now; not later than now).
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[utoipa::path(post, path = "/v1/users/{name}/team", tag = "people", security(("bearer" = [])),
+    params(("name" = String, Path, description = "the user")),
+    request_body = MoveBody,
+    responses(
+        (status = 200, description = "the user moved: `{user, from, to}`; calls before `at` stay with the team they were made in", body = serde_json::Value),
+        (status = 400, description = "malformed body or a move in the future", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid credential", body = crate::openapi::ErrorBody),
+        (status = 403, description = "only administrators move users", body = crate::openapi::ErrorBody),
+        (status = 404, description = "no such user or team", body = crate::openapi::ErrorBody),
+        (status = 409, description = "already in that team, or before the user's last move", body = crate::openapi::ErrorBody),
+    ))]
+pub(crate) async fn move_user(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(name): Path<String>,
+    body: Result<Json<MoveBody>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(body) = body.map_err(json_error)?;
+    let now = (state.clock)();
+    let tenant = principal.tenant.clone();
+    let from = state
+        .service
+        .move_to_team(&principal, &tenant, &name, &body.team, body.at, now)
+        .await?;
+    Ok(Json(serde_json::json!({"user": name, "from": from, "to": body.team})))
+}
+
 #[utoipa::path(get, path = "/v1/attestations", tag = "people", security(("bearer" = [])),
     responses(
         (status = 200, description = "the training attestations of the bearer's tenant", body = [serde_json::Value]),

@@ -583,6 +583,19 @@ pub enum TeamCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Move a member to another team. Calls made before the move stay with the team they
+    /// were made in (its manager keeps them; the new manager does not get them).
+    Move {
+        user: String,
+        /// The team the user joins.
+        #[arg(long)]
+        to: String,
+        /// When the move took effect (RFC 3339; default now; not later than now).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// List teams with members and managers.
     List {
         #[arg(long)]

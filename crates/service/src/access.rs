@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use governance::authz::{self, AccessAction, Authorizer, Decision, RecordingFacts, Target, Workflow};
 use governance::identity::{self, Principal};
 use governance::{Actor, AuditEvent, Outcome};
-use vault::{AgentUser, RecordingRecord};
+use vault::{AgentUser, AgentsByTenant, RecordingRecord};
 
 use crate::{ErrorKind, Service, ServiceError};
 
@@ -101,8 +101,9 @@ struct DecisionKey {
     direction: String,
 }
 
-/// The recording as the rules see it, given the user its agent is (and that user's team).
-fn facts_of(r: &RecordingRecord, mapped: Option<AgentUser>) -> RecordingFacts {
+/// The recording as the rules see it, given the user its agent is: the team is the one
+/// that user was in when the call started (team history), not the one they are in now.
+fn facts_of(r: &RecordingRecord, mapped: Option<&AgentUser>) -> RecordingFacts {
     let mut facts = RecordingFacts {
         id: r.id.to_string(),
         tenant: r.tenant.clone(),
@@ -115,9 +116,9 @@ fn facts_of(r: &RecordingRecord, mapped: Option<AgentUser>) -> RecordingFacts {
             _ => None,
         },
     };
-    if let Some((user, team)) = mapped {
-        facts.agent = Some(qualified(&r.tenant, &user));
-        facts.team = team.map(|t| qualified(&r.tenant, &t));
+    if let Some(user) = mapped {
+        facts.agent = Some(qualified(&r.tenant, &user.name));
+        facts.team = user.team_at(r.started_at).map(|t| qualified(&r.tenant, t));
     }
     facts
 }
@@ -159,9 +160,8 @@ impl Service {
         Ok(compiled)
     }
 
-    /// The decisions on many recordings for one ask (a search), in order: the agents of
-    /// all of them mapped to users in one query per tenant, the person's facts built once,
-    /// and recordings whose facts differ only by id answered once.
+    /// The decisions on many recordings for one ask, in order: the agents of all of them
+    /// mapped to users in one query per tenant, then [`Service::decide_with_agents`].
     pub(crate) async fn decide_on_records(
         &self,
         principal: &Principal,
@@ -178,14 +178,27 @@ impl Service {
                 }
             }
         }
-        let mut mapped: HashMap<(&str, &str), AgentUser> = HashMap::new();
+        let mut mapped: AgentsByTenant = HashMap::new();
         for (tenant, list) in &agents {
-            for (agent, user) in self.vault.catalog().agent_users(tenant, list).await? {
-                if let Some(agent) = list.iter().find(|a| **a == agent) {
-                    mapped.insert((tenant, agent), user);
-                }
-            }
+            mapped.insert(
+                (*tenant).to_owned(),
+                self.vault.catalog().agent_users(tenant, list).await?,
+            );
         }
+        self.decide_with_agents(principal, records, &mapped, ask, now).await
+    }
+
+    /// The decisions on many recordings whose agents are already mapped to users (by
+    /// tenant and agent; a search reads them with the page): the person's facts built
+    /// once, and recordings whose facts differ only by id answered once.
+    pub(crate) async fn decide_with_agents(
+        &self,
+        principal: &Principal,
+        records: &[&RecordingRecord],
+        mapped: &AgentsByTenant,
+        ask: Ask<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Decision>, ServiceError> {
         let who = authz_principal(principal);
         let mut rules: HashMap<(&str, i64), VersionRules> = HashMap::new();
         let mut answered: HashMap<DecisionKey, Decision> = HashMap::new();
@@ -199,7 +212,8 @@ impl Service {
             }
             let (compiled, grants) = &rules[&key];
             let agent = r.agent.as_deref().unwrap_or_default();
-            let facts = facts_of(r, mapped.get(&(r.tenant.as_str(), agent)).cloned());
+            let user = mapped.get(r.tenant.as_str()).and_then(|m| m.get(agent));
+            let facts = facts_of(r, user);
             // A grant for one recording makes the id matter: then nothing is shared.
             let shareable = !grants
                 .iter()
@@ -279,6 +293,19 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<Decision, ServiceError> {
         let version = self.vault.catalog().active_policy_version(tenant).await?;
+        self.decide_on_tenant_version(principal, tenant, version, ask, now)
+            .await
+    }
+
+    /// [`Service::decide_on_tenant`] with the active version already read.
+    pub(crate) async fn decide_on_tenant_version(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        version: i64,
+        ask: Ask<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, ServiceError> {
         let compiled = self.compiled(tenant, version).await?;
         let grants = authz_grants(principal, compiled.grant_issuer.as_deref());
         let who = authz_principal(principal);

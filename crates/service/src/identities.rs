@@ -724,25 +724,50 @@ impl Service {
             .catalog()
             .add_membership(tenant, &membership)
             .await
-            .map_err(|err| match err {
-                VaultError::NotFound(what) => ServiceError::new(
-                    ErrorKind::NotFound,
-                    if what.starts_with("team") {
-                        "team-unknown"
-                    } else {
-                        "user-unknown"
-                    },
-                    format!("{} not found", what.split(" of ").next().unwrap_or("team or user")),
-                ),
-                VaultError::Conflict(message) => ServiceError::new(ErrorKind::Conflict, "already-manager", message),
-                other => other.into(),
-            })?;
+            .map_err(|err| membership_error(err, "already-manager"))?;
         self.audit(
             AuditEvent::new(now, &principal.actor(), "team.set-manager", Outcome::Done)
                 .tenant(tenant)
                 .detail(serde_json::json!({"team": team, "manager": manager})),
         )
         .await
+    }
+
+    /// Moves a member to another team from `at` (default now; never later than now, never
+    /// before their last move). Calls made before `at` stay with the team they were made
+    /// in: that team's manager keeps them, the new one does not get them (team history).
+    /// Answers the team left.
+    pub async fn move_to_team(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        user: &str,
+        team: &str,
+        at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, ServiceError> {
+        self.authorize_identity(principal, tenant, IdentityAction::ManageTeams, "team.move", now)
+            .await?;
+        let at = at.unwrap_or(now);
+        if at > now {
+            return Err(ServiceError::bad_input(
+                "move-in-future",
+                "a move takes effect now or at a past time, not later",
+            ));
+        }
+        let from = self
+            .vault
+            .catalog()
+            .move_member(tenant, user, team, at, &principal.actor())
+            .await
+            .map_err(|err| membership_error(err, "move-conflict"))?;
+        self.audit(
+            AuditEvent::new(now, &principal.actor(), "team.move", Outcome::Done)
+                .tenant(tenant)
+                .detail(serde_json::json!({"user": user, "from": from, "to": team, "at": vault::ts(at)})),
+        )
+        .await?;
+        Ok(from)
     }
 
     /// The teams of a tenant (anyone who may list users).
@@ -969,3 +994,20 @@ impl Service {
 #[cfg(test)]
 #[path = "identities_tests.rs"]
 mod tests;
+
+/// A membership change's error: an unknown team or user (404), or `conflict` (409).
+fn membership_error(err: VaultError, conflict: &str) -> ServiceError {
+    match err {
+        VaultError::NotFound(what) => ServiceError::new(
+            ErrorKind::NotFound,
+            if what.starts_with("team") {
+                "team-unknown"
+            } else {
+                "user-unknown"
+            },
+            format!("{} not found", what.split(" of ").next().unwrap_or("team or user")),
+        ),
+        VaultError::Conflict(message) => ServiceError::new(ErrorKind::Conflict, conflict, message),
+        other => other.into(),
+    }
+}

@@ -154,7 +154,11 @@ impl Service {
                 "no such tenant",
             ));
         }
-        let decision = self.decide_on_tenant(principal, &tenant, ask, now).await?;
+        // The tenant and its policy version in one query (the search is decided under it).
+        let (tenant_record, version) = self.vault.catalog().tenant_with_active_version(&tenant).await?;
+        let decision = self
+            .decide_on_tenant_version(principal, &tenant, version, ask, now)
+            .await?;
         if !decision.is_allowed() {
             self.audit(event.denied(decision_detail(&decision))).await?;
             return Err(denial(&decision, ask));
@@ -176,7 +180,6 @@ impl Service {
             ));
         }
         if let Some(number) = &query.customer_number {
-            let tenant_record = self.tenant(&tenant).await?;
             let e164 = redact::normalize_e164(number, tenant_record.country.as_deref())
                 .map_err(|e| ServiceError::bad_input("customer-number-invalid", format!("customer number: {e}")))?;
             filter.customer_number_hash = Some(redact::NumberHasher::new(self.vault.number_hash_key()).hash(&e164));
@@ -191,9 +194,13 @@ impl Service {
         'pages: loop {
             filter.limit = Some(page as i64);
             filter.offset = Some(offset as i64);
-            let entries = self.vault.catalog().list_entries(&filter).await?;
+            // The page and its agents' users on one connection.
+            let page_read = self.vault.catalog().search_page(&filter).await?;
+            let entries = page_read.entries;
             let records: Vec<&RecordingRecord> = entries.iter().map(|e| &e.recording).collect();
-            let decisions = self.decide_on_records(principal, &records, ask, now).await?;
+            let decisions = self
+                .decide_with_agents(principal, &records, &page_read.agents, ask, now)
+                .await?;
             for (entry, decision) in entries.iter().zip(decisions) {
                 if out.len() >= limit {
                     break 'pages;

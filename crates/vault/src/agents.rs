@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use crate::catalog::Catalog;
 use crate::error::VaultError;
+use crate::search::AgentUser;
 
 /// Aliases are compared case-insensitively, without surrounding white space.
 pub fn alias_key(alias: &str) -> String {
@@ -67,24 +68,10 @@ impl Catalog {
         rows.iter().map(|r| Ok(r.try_get("alias")?)).collect()
     }
 
-    /// The user a recording's agent is, with that user's team: by alias first, then by the
-    /// user's own name.
-    pub async fn agent_user(&self, tenant: &str, agent: &str) -> Result<Option<(String, Option<String>)>, VaultError> {
-        let key = alias_key(agent);
-        let row = sqlx::query(
-            "SELECT u.name AS name, m.team AS team FROM users u \
-             LEFT JOIN memberships m ON m.tenant = u.tenant AND m.user_name = u.name AND m.kind = 'member' \
-             WHERE u.tenant = ? AND (u.name = ? OR u.name = \
-               (SELECT a.user_name FROM agent_aliases a WHERE a.tenant = ? AND a.alias = ?)) \
-             ORDER BY CASE WHEN u.name = ? THEN 1 ELSE 0 END LIMIT 1",
-        )
-        .bind(tenant)
-        .bind(agent.trim())
-        .bind(tenant)
-        .bind(&key)
-        .bind(agent.trim())
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| Ok((r.try_get("name")?, r.try_get("team")?))).transpose()
+    /// The user a recording's agent is, with that user's team and moves: by alias first,
+    /// then by the user's own name.
+    pub async fn agent_user(&self, tenant: &str, agent: &str) -> Result<Option<AgentUser>, VaultError> {
+        let found = self.agent_users(tenant, &[agent]).await?;
+        Ok(found.into_values().next())
     }
 }

@@ -116,6 +116,8 @@ impl Catalog {
             .busy_timeout(std::time::Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A pooled SQLite connection cannot go stale: no ping before each use.
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/catalog").run(&pool).await?;
@@ -196,6 +198,21 @@ impl Catalog {
             .await?
             .ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
         tenant_from_row(&row)
+    }
+
+    /// A tenant and the version of its policy in force, in one query.
+    pub async fn tenant_with_active_version(&self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
+        let row = sqlx::query(
+            "SELECT t.*, (SELECT p.version FROM policy_versions p WHERE p.tenant = t.name AND p.state = 'active') \
+             AS active_version FROM tenants t WHERE t.name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
+        let version: Option<i64> = row.try_get("active_version")?;
+        let version = version.ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
+        Ok((tenant_from_row(&row)?, version))
     }
 
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>, VaultError> {

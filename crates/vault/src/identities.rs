@@ -226,6 +226,87 @@ impl Catalog {
         }
     }
 
+    /// Moves a member to another team from `at` on (not before their last move): the
+    /// membership changes and the move is kept, so calls made before `at` stay with the
+    /// team they were made in. Answers the team the user left. `NotFound` for an unknown
+    /// user or team, `Conflict` for a move to the same team or one before the last move.
+    pub async fn move_member(
+        &self,
+        tenant: &str,
+        user: &str,
+        to_team: &str,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> Result<Option<String>, VaultError> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let found: Option<(String,)> = sqlx::query_as("SELECT name FROM users WHERE tenant = ? AND name = ?")
+            .bind(tenant)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(VaultError::NotFound(format!("user {user:?} of tenant {tenant:?}")));
+        }
+        let team: Option<(String,)> = sqlx::query_as("SELECT name FROM teams WHERE tenant = ? AND name = ?")
+            .bind(tenant)
+            .bind(to_team)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if team.is_none() {
+            return Err(VaultError::NotFound(format!("team {to_team:?} of tenant {tenant:?}")));
+        }
+        let from: Option<(String,)> =
+            sqlx::query_as("SELECT team FROM memberships WHERE tenant = ? AND user_name = ? AND kind = 'member'")
+                .bind(tenant)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let from = from.map(|f| f.0);
+        if from.as_deref() == Some(to_team) {
+            return Err(VaultError::Conflict(format!(
+                "user {user:?} is already in team {to_team:?}"
+            )));
+        }
+        let last: Option<(String,)> = sqlx::query_as(
+            "SELECT max(moved_at) FROM team_moves WHERE tenant = ? AND user_name = ? HAVING count(*) > 0",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((last,)) = last
+            && ts(at) <= last
+        {
+            return Err(VaultError::Conflict(format!(
+                "user {user:?} last moved at {last}: a move must come after it"
+            )));
+        }
+        sqlx::query("DELETE FROM memberships WHERE tenant = ? AND user_name = ? AND kind = 'member'")
+            .bind(tenant)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO memberships (tenant, team, user_name, kind) VALUES (?, ?, ?, 'member')")
+            .bind(tenant)
+            .bind(to_team)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO team_moves (tenant, user_name, moved_at, from_team, to_team, moved_by) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tenant)
+        .bind(user)
+        .bind(ts(at))
+        .bind(&from)
+        .bind(to_team)
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(from)
+    }
+
     /// Adds a membership; `NotFound` when the team or the user does not exist.
     pub async fn add_membership(&self, tenant: &str, membership: &Membership) -> Result<(), VaultError> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;

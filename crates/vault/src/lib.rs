@@ -50,7 +50,7 @@ pub use reader::{StreamAudio, StreamTrailer};
 pub use records::*;
 pub use recover::RecoveryReport;
 pub use requests::{CopyConsent, RequestNumber, Restriction, SubjectHit};
-pub use search::AgentUser;
+pub use search::{AgentUser, AgentsByTenant, SearchPage};
 pub use segments::{SegmentSpool, SpoolSettings, existing_segments, remove_segments, scan_segments};
 pub use spool::SpoolWriter;
 pub use writer::RecordingWriter;

@@ -171,6 +171,15 @@ pub async fn team(settings: &Settings, as_user: Option<&str>, command: TeamComma
                 service.set_team_manager(&principal, &tenant, &team, &user, now).await?;
                 println!("{user} manages team {team}");
             }
+            TeamCommand::Move { user, to, at, tenant } => {
+                let tenant = tenant_or_own(tenant, &principal);
+                let at = at.map(|t| super::parse_time("--at", &t)).transpose()?;
+                let from = service.move_to_team(&principal, &tenant, &user, &to, at, now).await?;
+                println!(
+                    "{user} moved from {} to team {to}",
+                    from.as_deref().unwrap_or("no team")
+                );
+            }
             TeamCommand::List { tenant, json } => {
                 let tenant = tenant_or_own(tenant, &principal);
                 let teams = service.list_teams(&principal, &tenant, now).await?;

@@ -265,6 +265,7 @@ fn http_openapi_document_lists_every_route_the_server_answers() {
         .collect();
     documented.sort();
     let expected = [
+        ("delete", "/v1/derivatives/{id}/spans/{index}"),
         ("delete", "/v1/grants/{id}"),
         ("delete", "/v1/playback/{session}"),
         ("delete", "/v1/recordings/{id}"),
@@ -274,6 +275,11 @@ fn http_openapi_document_lists_every_route_the_server_answers() {
         ("get", "/v1/attestations"),
         ("get", "/v1/audit/events"),
         ("get", "/v1/audit/verify"),
+        ("get", "/v1/derivatives"),
+        ("get", "/v1/derivatives/{id}"),
+        ("get", "/v1/derivatives/{id}/download"),
+        ("get", "/v1/derivatives/{id}/spans"),
+        ("get", "/v1/derivatives/{id}/transcript"),
         ("get", "/v1/grants"),
         ("get", "/v1/playback/{session}/audio"),
         ("get", "/v1/policies"),
@@ -282,15 +288,21 @@ fn http_openapi_document_lists_every_route_the_server_answers() {
         ("get", "/v1/recordings/{id}"),
         ("get", "/v1/recordings/{id}/audio"),
         ("get", "/v1/recordings/{id}/download"),
+        ("get", "/v1/recordings/{id}/transcripts"),
         ("get", "/v1/requests"),
         ("get", "/v1/requests/{id}"),
         ("get", "/v1/teams"),
         ("get", "/v1/users"),
         ("post", "/v1/attestations"),
+        ("post", "/v1/derivatives"),
+        ("post", "/v1/derivatives/{id}/approval"),
+        ("post", "/v1/derivatives/{id}/spans"),
         ("post", "/v1/grants"),
         ("post", "/v1/login"),
         ("post", "/v1/logout"),
         ("post", "/v1/recordings"),
+        ("post", "/v1/recordings/{id}/findings"),
+        ("post", "/v1/recordings/{id}/transcripts"),
         ("post", "/v1/requests"),
         ("post", "/v1/requests/{id}/close"),
         ("post", "/v1/requests/{id}/consents"),
@@ -304,6 +316,7 @@ fn http_openapi_document_lists_every_route_the_server_answers() {
         ("post", "/v1/teams"),
         ("post", "/v1/tokens"),
         ("post", "/v1/users"),
+        ("post", "/v1/users/{name}/team"),
     ];
     assert_eq!(documented, expected.map(|(m, p)| (m.to_owned(), p.to_owned())).to_vec());
     // Every documented operation is really routed: no "route-not-found" or
