@@ -10,13 +10,13 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governance::identity::Secret;
 use serde::{Deserialize, Serialize};
 use service::playback::PlaybackView;
 
 use crate::auth::json_error;
-use crate::recordings::byte_range;
+use crate::recordings::ranged_wav;
 use crate::{ApiError, AppState, Authenticated};
 
 /// `POST /v1/requests/{id}/playback` body.
@@ -125,35 +125,9 @@ pub(crate) async fn audio(
         .service
         .stream_playback(&session, token.as_ref(), (state.clock)())
         .await?;
-    let len = audio.wav.len() as u64;
-    let range = byte_range(&headers, len).map_err(|()| {
-        ApiError::new(
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            "range-invalid",
-            format!("one byte range within 0-{}", len.saturating_sub(1)),
-        )
-    })?;
-    let mut response = match range {
-        None => (StatusCode::OK, audio.wav).into_response(),
-        Some((start, end)) => {
-            let body = audio
-                .wav
-                .get(start as usize..=end as usize)
-                .map(<[u8]>::to_vec)
-                .unwrap_or_default();
-            let mut response = (StatusCode::PARTIAL_CONTENT, body).into_response();
-            if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-                response.headers_mut().insert(header::CONTENT_RANGE, value);
-            }
-            response
-        }
-    };
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     // Listen, do not keep: inline, never stored by a cache or the browser.
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = ranged_wav(&headers, audio.wav)?;
+    let h = response.headers_mut();
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // A `?token=` URL must not leak through a Referer.

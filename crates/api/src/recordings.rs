@@ -233,8 +233,14 @@ pub(crate) async fn audio(
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(query_error)?;
     let audio = audio_bytes(&state, principal, &id, &params, AccessAction::Listen).await?;
-    let len = audio.wav.len() as u64;
-    let range = byte_range(&headers, len).map_err(|()| {
+    ranged_wav(&headers, audio.wav)
+}
+
+/// A WAV to listen to (inline, never stored by a cache), whole or the one byte range the
+/// `Range` header asks for (206 with `Content-Range`; 416 `range-invalid` otherwise).
+pub(crate) fn ranged_wav(headers: &HeaderMap, wav: Vec<u8>) -> Result<Response, ApiError> {
+    let len = wav.len() as u64;
+    let range = byte_range(headers, len).map_err(|()| {
         ApiError::new(
             StatusCode::RANGE_NOT_SATISFIABLE,
             "range-invalid",
@@ -242,14 +248,17 @@ pub(crate) async fn audio(
         )
     })?;
     let mut response = match range {
-        None => (StatusCode::OK, audio.wav).into_response(),
+        None => (StatusCode::OK, wav).into_response(),
         Some((start, end)) => {
-            let body = audio.wav[start as usize..=end as usize].to_vec();
+            // `byte_range` keeps both ends within the body.
+            let body = wav
+                .get(start as usize..=end as usize)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default();
             let mut response = (StatusCode::PARTIAL_CONTENT, body).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_RANGE,
-                HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")).expect("ascii"),
-            );
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
             response
         }
     };

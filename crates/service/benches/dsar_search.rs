@@ -335,10 +335,8 @@ fn main() {
     );
     println!("query plan: {}", plan.join("; "));
     println!();
-    println!("| path | p50 ms | p90 ms | p99 ms | max ms |");
-    println!("|------|-------:|-------:|-------:|-------:|");
     let window = common::stats(window_times);
-    for (label, s) in [
+    common::print_latency_table(&[
         (
             "Catalog::search_subject, number + date + time ± 15 min (incl. keyed hash)",
             &window,
@@ -351,15 +349,7 @@ fn main() {
             "Service::search_request (handler check, query, save, audit)",
             &common::stats(service_times),
         ),
-    ] {
-        println!(
-            "| {label} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            common::ms(s.p50),
-            common::ms(s.p90),
-            common::ms(s.p99),
-            common::ms(s.max)
-        );
-    }
+    ]);
     println!();
     drop(dir);
     if window.p99 >= Duration::from_millis(10) {

@@ -335,35 +335,19 @@ fn main() {
     );
     println!("query plan (tenant + hash): {}", plans.join("; "));
     println!();
-    println!("| path | p50 ms | p90 ms | p99 ms | max ms | mean ms |");
-    println!("|------|-------:|-------:|-------:|-------:|--------:|");
     let service_stats = common::stats(service_times);
-    for (label, s) in [
+    let concurrent = common::stats(concurrent_times);
+    let concurrent_label =
+        format!("Service::list_recordings, {clients} concurrent clients ({concurrent_count} searches)");
+    common::print_latency_table(&[
         (
             "Service::list_recordings (tenant, number, purpose, reason)",
             &service_stats,
         ),
         ("Catalog::list, hash filter alone", &common::stats(hash_times)),
         ("Catalog::list, tenant + hash", &common::stats(tenant_hash_times)),
-    ] {
-        println!(
-            "| {label} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            common::ms(s.p50),
-            common::ms(s.p90),
-            common::ms(s.p99),
-            common::ms(s.max),
-            common::ms(s.mean)
-        );
-    }
-    let concurrent = common::stats(concurrent_times);
-    println!(
-        "| Service::list_recordings, {clients} concurrent clients ({concurrent_count} searches) | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-        common::ms(concurrent.p50),
-        common::ms(concurrent.p90),
-        common::ms(concurrent.p99),
-        common::ms(concurrent.max),
-        common::ms(concurrent.mean)
-    );
+        (&concurrent_label, &concurrent),
+    ]);
     println!();
     drop(dir);
     let concurrent_ok = concurrent.p99 < Duration::from_millis(20);

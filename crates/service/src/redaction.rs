@@ -770,18 +770,15 @@ impl Service {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<DerivativeView, ServiceError> {
-        let principal = self.reader(actor, "derivative.review", now).await?.clone();
-        let mut record = self.own_derivative(&principal, id).await?;
-        let policy = Self::parse_stored_policy(&self.policy_version(&record.tenant, record.policy_version).await?)?;
-        self.require_approver(&policy, &principal, &record, "derivative.review", now)
-            .await?;
-        if record.approved {
-            return Err(ServiceError::new(
-                ErrorKind::Conflict,
-                "derivative-approved",
+        let (principal, mut record) = self
+            .approver_draft(
+                actor,
+                id,
+                "derivative.review",
                 "an approved derivative is no longer reviewed; make a new one",
-            ));
-        }
+                now,
+            )
+            .await?;
         let entry = self
             .vault
             .catalog()
@@ -851,6 +848,27 @@ impl Service {
         Ok(view(&record))
     }
 
+    /// A draft derivative of the person's tenant and the person, who must hold the role its
+    /// purpose names (review and approval); `approved` is the conflict's message.
+    async fn approver_draft(
+        &self,
+        actor: &Actor,
+        id: &str,
+        audit_action: &str,
+        approved: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Principal, DerivativeRecord), ServiceError> {
+        let principal = self.reader(actor, audit_action, now).await?.clone();
+        let record = self.own_derivative(&principal, id).await?;
+        let policy = Self::parse_stored_policy(&self.policy_version(&record.tenant, record.policy_version).await?)?;
+        self.require_approver(&policy, &principal, &record, audit_action, now)
+            .await?;
+        if record.approved {
+            return Err(ServiceError::new(ErrorKind::Conflict, "derivative-approved", approved));
+        }
+        Ok((principal, record))
+    }
+
     /// The role the derivative's purpose names must be the person's (audited if not).
     async fn require_approver(
         &self,
@@ -892,18 +910,9 @@ impl Service {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<DerivativeView, ServiceError> {
-        let principal = self.reader(actor, "derivative.approve", now).await?.clone();
-        let record = self.own_derivative(&principal, id).await?;
-        let policy = Self::parse_stored_policy(&self.policy_version(&record.tenant, record.policy_version).await?)?;
-        self.require_approver(&policy, &principal, &record, "derivative.approve", now)
+        let (principal, record) = self
+            .approver_draft(actor, id, "derivative.approve", "already approved", now)
             .await?;
-        if record.approved {
-            return Err(ServiceError::new(
-                ErrorKind::Conflict,
-                "derivative-approved",
-                "already approved",
-            ));
-        }
         self.vault
             .approve_derivative(record.id, &principal.actor(), now, anonymous)
             .await?;

@@ -131,7 +131,7 @@ async fn main() {
     // 3. Verify the whole log (chain + checkpoint signatures): once straight after the
     // appends (pages still in the WAL), then three runs after a WAL checkpoint, as a
     // later `callvault audit verify` finds the file.
-    let wal = dir.path().join("catalog.sqlite-wal");
+    let wal = dir.path().join("catalog.audit.sqlite-wal");
     let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len()) / (1 << 20);
     let start = Instant::now();
     let report = audit.verify(None).await.unwrap();
@@ -141,7 +141,7 @@ async fn main() {
         rate(report.events as u64, start.elapsed())
     );
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(catalog.pool())
+        .execute(catalog.audit().pool())
         .await
         .unwrap();
     println!("WAL checkpointed ({} MiB left)", wal_size());
@@ -162,12 +162,15 @@ async fn main() {
     }
 
     // Baseline: sqlx streaming the same three columns, doing nothing with them.
-    let mut conn = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("catalog.sqlite").display()))
-        .unwrap()
-        .row_buffer_size(4096)
-        .connect()
-        .await
-        .unwrap();
+    let mut conn = SqliteConnectOptions::from_str(&format!(
+        "sqlite://{}",
+        dir.path().join("catalog.audit.sqlite").display()
+    ))
+    .unwrap()
+    .row_buffer_size(4096)
+    .connect()
+    .await
+    .unwrap();
     let start = Instant::now();
     let mut rows = sqlx::query("SELECT seq, record, hash FROM audit_log ORDER BY seq").fetch(&mut conn);
     let (mut n, mut bytes) = (0u64, 0usize);
@@ -184,12 +187,14 @@ async fn main() {
 
     // Baseline: SHA-256 of the same record bytes, in memory (no database).
     let mut records = Vec::new();
-    let mut reader =
-        SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("catalog.sqlite").display()))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    let mut reader = SqliteConnectOptions::from_str(&format!(
+        "sqlite://{}",
+        dir.path().join("catalog.audit.sqlite").display()
+    ))
+    .unwrap()
+    .connect()
+    .await
+    .unwrap();
     let mut rows = sqlx::query("SELECT record FROM audit_log ORDER BY seq LIMIT 500000").fetch(&mut reader);
     while let Some(row) = rows.try_next().await.unwrap() {
         records.push(row.get::<Vec<u8>, _>(0));

@@ -1,5 +1,6 @@
 //! The catalog database (SQLite by default): tenants, policy versions, recordings,
-//! participants, streams, tombstones and the audit chain. Portable SQL only.
+//! participants, streams and tombstones; the audit chain beside it in a file of its own
+//! (`audit_log`). Portable SQL only.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -113,7 +114,10 @@ impl Catalog {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(30));
+            .busy_timeout(std::time::Duration::from_secs(30))
+            // 16 MiB of page cache per connection (SQLite's default is 2 MiB): the
+            // interior pages of the big indexes stay cached (at most 8 connections).
+            .pragma("cache_size", "-16384");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // A pooled SQLite connection cannot go stale: no ping before each use.
@@ -121,7 +125,12 @@ impl Catalog {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/catalog").run(&pool).await?;
-        let audit = AuditLog::start(&options, pool.clone(), keys_dir).await?;
+        // The audit log lives in its own file: its fsynced commits (one per read) would
+        // otherwise change the catalog file and empty every reader's page cache.
+        let audit_file = crate::audit_log::audit_file_of(file);
+        let (audit_options, audit_pool) = crate::audit_log::file::open(&audit_file).await?;
+        crate::audit_log::file::adopt_catalog_events(&pool, &audit_file).await?;
+        let audit = AuditLog::start(&audit_options, audit_pool, keys_dir).await?;
         Ok(Catalog { pool, audit })
     }
 
@@ -136,6 +145,7 @@ impl Catalog {
 
     pub async fn close(&self) {
         self.audit.close().await;
+        self.audit.pool().close().await;
         self.pool.close().await;
     }
 

@@ -32,8 +32,8 @@ use object_store::path::Path as ObjectPath;
 use uuid::Uuid;
 
 pub use audit_log::{
-    AuditLog, AuditSettings, CHECKPOINT_FORMAT, Checkpoint, SIGNING_KEY_FILE, SigningKey, VerifyReport, key_id,
-    verify_detached,
+    AuditLog, AuditSettings, CHECKPOINT_FORMAT, Checkpoint, SIGNING_KEY_FILE, SigningKey, VerifyReport, audit_file_of,
+    key_id, verify_detached,
 };
 pub use catalog::{Catalog, PolicyChangeRecord, PolicyDecision, SealUpdate, ts};
 pub use crypto::{ChunkSealer, MAX_CHUNK_PLAINTEXT, SecretKey, StreamBinding};

@@ -42,7 +42,10 @@ impl Log {
     }
 
     async fn sql(&self, statement: &str) {
-        sqlx::query(statement).execute(self.catalog.pool()).await.unwrap();
+        sqlx::query(statement)
+            .execute(self.catalog.audit().pool())
+            .await
+            .unwrap();
     }
 
     async fn fault(&self, kept: Option<&Checkpoint>) -> Option<(i64, Problem)> {
@@ -239,7 +242,7 @@ async fn a_kept_checkpoint_proves_the_log_still_extends_it() {
             .bind(&record)
             .bind(hash.as_slice())
             .bind(seq)
-            .execute(log.catalog.pool())
+            .execute(log.catalog.audit().pool())
             .await
             .unwrap();
         prev_hash = hex::encode(hash);
@@ -441,15 +444,80 @@ async fn a_log_from_before_the_record_format_still_verifies_after_migration() {
     sqlx::query(
         "UPDATE audit_log SET record = CAST(replace(CAST(record AS TEXT), '4:done', '6:failed') AS BLOB) WHERE seq = 3",
     )
-    .execute(catalog.pool())
+    .execute(catalog.audit().pool())
     .await
     .unwrap();
     let fault = catalog.audit().verify(None).await.unwrap().fault.unwrap();
     assert_eq!((fault.seq, fault.problem), (3, Problem::Altered));
     let denials: i64 = sqlx::query("SELECT count(*) FROM audit_denials WHERE actor = 'eve'")
-        .fetch_one(catalog.pool())
+        .fetch_one(catalog.audit().pool())
         .await
         .unwrap()
         .get(0);
     assert_eq!(denials, 1);
+}
+
+/// The audit log lives in its own file. A catalog from before the split had its events
+/// moved there at open (above); a move cut short after the audit file committed (both
+/// hold the same chain) is finished at the next open, and two different chains are
+/// refused rather than merged.
+#[tokio::test]
+async fn events_left_in_the_catalog_by_a_cut_short_move_are_dropped_and_a_different_chain_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    let catalog = open_catalog(dir.path()).await;
+    for i in 1..=3 {
+        catalog.append_audit(&event(i, "admin", Outcome::Done)).await.unwrap();
+    }
+    catalog.close().await;
+    let audit_file = vault::audit_file_of(&dir.path().join("catalog.sqlite"));
+    assert!(audit_file.exists(), "{audit_file:?}");
+
+    // The state a crash between the two commits of the move leaves: the same chain in both.
+    let copy_back = |extra: &'static str| {
+        let dir = dir.path().to_owned();
+        let audit_file = audit_file.clone();
+        async move {
+            let catalog_file = dir.join("catalog.sqlite");
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", catalog_file.display()))
+                .await
+                .unwrap();
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query("ATTACH DATABASE ? AS a")
+                .bind(audit_file.to_str().unwrap())
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO main.audit_log SELECT * FROM a.audit_log")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            if !extra.is_empty() {
+                sqlx::query(extra).execute(&mut *conn).await.unwrap();
+            }
+            drop(conn);
+            pool.close().await;
+        }
+    };
+    copy_back("").await;
+    let catalog = open_catalog(dir.path()).await;
+    let left: i64 = sqlx::query("SELECT count(*) FROM audit_log")
+        .fetch_one(catalog.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the catalog's copy is dropped");
+    assert_eq!(catalog.audit_events().await.unwrap().len(), 3);
+    assert_eq!(catalog.audit().verify(None).await.unwrap().fault, None);
+    catalog.close().await;
+
+    // A catalog holding a chain that is not the audit file's is refused, not merged.
+    copy_back("DELETE FROM main.audit_log WHERE seq = 3").await;
+    let refused =
+        Catalog::open_with_audit_keys(&dir.path().join("catalog.sqlite"), Some(&dir.path().join("keys"))).await;
+    assert!(
+        matches!(&refused, Err(vault::VaultError::Corrupt(m)) if m.contains("not the same ones")),
+        "{:?}",
+        refused.err()
+    );
 }

@@ -47,13 +47,13 @@ fn an_untouched_log_verifies_and_a_byte_flipped_on_disk_is_named() {
         (Value::Bool(true), 6.into())
     );
 
-    // Event 4's time, as stored, appears once in the catalog file: change one digit.
+    // Event 4's time, as stored, appears once in the audit file: change one digit.
     let at = env.audit()[3]["at"].as_str().unwrap().to_owned();
     let stored = chrono::DateTime::parse_from_rfc3339(&at)
         .unwrap()
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string();
-    let file = env.data().join("catalog.sqlite");
+    let file = env.data().join("catalog.audit.sqlite");
     let mut bytes = std::fs::read(&file).unwrap();
     let positions: Vec<usize> = bytes
         .windows(stored.len())
@@ -73,7 +73,7 @@ fn an_untouched_log_verifies_and_a_byte_flipped_on_disk_is_named() {
     );
 }
 
-/// Each tampering, as SQL on the catalog file, and the event the error must name.
+/// Each tampering, as SQL on the audit file, and the event the error must name.
 #[test]
 fn deleted_swapped_and_cut_off_events_are_named() {
     let cases: [(&str, &[&str], &str); 3] = [
@@ -105,7 +105,7 @@ fn deleted_swapped_and_cut_off_events_are_named() {
             "--out",
             env.path().join("kept.json").to_str().unwrap(),
         ]);
-        sql(&env, statements);
+        audit_sql(&env, statements);
         let message = verify_fails(&env, &[]);
         assert!(message.contains(expected), "{name}: {message}");
     }
@@ -145,7 +145,7 @@ fn a_kept_checkpoint_catches_a_rewritten_tail_and_forged_checkpoints_are_refused
 
     // Whoever holds the data directory drops everything from event 4 on, with the stored
     // checkpoints: only the kept checkpoint tells.
-    sql(
+    audit_sql(
         &env,
         &["DELETE FROM audit_log WHERE seq >= 4", "DELETE FROM audit_checkpoints"],
     );

@@ -98,7 +98,7 @@ fn a_broken_audit_chain_shows_in_the_compliance_report() {
         &meta("inbound", &["verify-agreement"], json!({})),
     )
     .expect("kept");
-    sql(&env, &["DELETE FROM audit_log WHERE seq = 2"]);
+    audit_sql(&env, &["DELETE FROM audit_log WHERE seq = 2"]);
     let broken = report(&env, "2026-11-23T12:00:00Z");
     assert_eq!(broken["audit"]["ok"], false);
     assert!(broken["audit"]["fault"].as_str().unwrap().contains('2'), "{broken}");

@@ -3,7 +3,7 @@
 //! (ARLO-GRANTS), and sign-in over HTTP with sessions and bearer tokens that are
 //! refused with 401 and a code when missing, forged, expired or revoked.
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
@@ -16,33 +16,11 @@ const SEC_PW: &str = "security-officer-pw-0002";
 const LENA_PW: &str = "line-manager-pw-0003";
 const ANNA_PW: &str = "agent-password-0004";
 
-/// Runs the binary with `stdin` and extra environment.
-fn run_with(env: &Env, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
-    env.run_stdin(args, vars, stdin)
-}
-
-/// Runs `args` as `user` with `password`; Ok(stdout) or Err(error code).
-fn as_user(env: &Env, user: &str, password: &str, args: &[&str]) -> Result<String, String> {
-    as_user_stdin(env, user, password, args, "")
-}
-
-fn as_user_stdin(env: &Env, user: &str, password: &str, args: &[&str], stdin: &str) -> Result<String, String> {
-    let mut full = vec!["--as", user];
-    full.extend_from_slice(args);
-    let out = run_with(env, &full, &[("CALLVAULT_PASSWORD", password)], stdin);
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        Err(error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned()))
-    }
-}
-
 /// Tenant `arlo` with its first administrator, a security officer, a line manager and
 /// an agent in team `support`.
 fn arlo_people(env: &Env) {
     env.create_tenant("arlo", "arlo-europe");
-    let out = run_with(
+    let out = Env::run_stdin(
         env,
         &["admin", "init", "--tenant", "arlo", "admin", "--password-stdin"],
         &[],
@@ -83,7 +61,7 @@ fn arlo_security_repeated_wrong_passwords_lock_the_account_and_are_audited() {
     arlo_people(&env);
 
     // The first administrator exists only once.
-    let again = run_with(
+    let again = Env::run_stdin(
         &env,
         &["admin", "init", "--tenant", "arlo", "second", "--password-stdin"],
         &[],

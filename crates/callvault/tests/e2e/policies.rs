@@ -228,43 +228,12 @@ const ADMIN_PW: &str = "policy-admin-pw-0001";
 const SECURITY_PW: &str = "policy-security-pw-0002";
 pub const COMPLIANCE_PW: &str = "policy-compliance-pw-0003";
 
-/// Runs the binary with `stdin` and `CALLVAULT_PASSWORD` set to `password`.
-fn run_stdin(env: &Env, args: &[&str], password: &str, stdin: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = std::process::Command::new(BIN)
-        .current_dir(env.path())
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env("CALLVAULT_PASSWORD", password)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run callvault");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// Runs `args` as `user`; Ok(stdout) or Err(error code).
-pub fn as_user(env: &Env, user: &str, password: &str, args: &[&str]) -> Result<String, String> {
-    let mut full = vec!["--as", user];
-    full.extend_from_slice(args);
-    let out = run_stdin(env, &full, password, "");
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        Err(error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned()))
-    }
-}
-
 /// The tenant's first administrator (`admin`), a security officer (`sec`) and a
 /// compliance officer (`dpo`).
 pub fn people(env: &Env, tenant: &str) {
-    let out = run_stdin(
-        env,
+    let out = env.run_stdin(
         &["admin", "init", "--tenant", tenant, "admin", "--password-stdin"],
-        "",
+        &[],
         &format!("{ADMIN_PW}\n"),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -274,8 +243,6 @@ pub fn people(env: &Env, tenant: &str) {
         ("dpo", "compliance", COMPLIANCE_PW),
     ] {
         let args = [
-            "--as",
-            &admin,
             "user",
             "add",
             name,
@@ -285,8 +252,7 @@ pub fn people(env: &Env, tenant: &str) {
             role,
             "--password-stdin",
         ];
-        let out = run_stdin(env, &args, ADMIN_PW, &format!("{password}\n"));
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        as_user_stdin(env, &admin, ADMIN_PW, &args, &format!("{password}\n")).unwrap();
     } // The e2e fixture reader (support.rs) is added by this administrator.
     env.register_admin(tenant, "admin", ADMIN_PW);
 }

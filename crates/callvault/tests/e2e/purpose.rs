@@ -124,7 +124,7 @@ fn all_version_recordings_keep_the_policy_version_they_were_made_under() {
     assert!(env.ok(&["policy", "update", "posti", &file]).contains("version 2"));
     // It takes effect once the role the policy names approves it (default: compliance).
     crate::policies::people(&env, "posti");
-    crate::policies::as_user(
+    as_user(
         &env,
         "dpo",
         crate::policies::COMPLIANCE_PW,

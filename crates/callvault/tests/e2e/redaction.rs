@@ -6,7 +6,7 @@
 //! fails, it is never skipped.
 
 use std::collections::HashMap;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -16,27 +16,6 @@ const ADMIN_PW: &str = "csi-admin-password-01";
 const FAQ_PW: &str = "faq-manager-password-02";
 const CEO_PW: &str = "ceo-password-000003";
 const RATE: u32 = 8000;
-
-fn run_with(env: &Env, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
-    env.run_stdin(args, vars, stdin)
-}
-
-/// Runs `args` as `user`; Ok(stdout) or Err(error code).
-fn as_user(env: &Env, user: &str, password: &str, args: &[&str]) -> Result<String, String> {
-    as_user_stdin(env, user, password, args, "")
-}
-
-fn as_user_stdin(env: &Env, user: &str, password: &str, args: &[&str], stdin: &str) -> Result<String, String> {
-    let mut full = vec!["--as", user];
-    full.extend_from_slice(args);
-    let out = run_with(env, &full, &[("CALLVAULT_PASSWORD", password)], stdin);
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        Err(error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned()))
-    }
-}
 
 fn faq(env: &Env, args: &[&str]) -> Result<String, String> {
     as_user(env, "faq", FAQ_PW, args)
@@ -150,7 +129,7 @@ fn whisper(words: &[Spoken], channel: usize) -> Value {
 fn csi_people(env: &Env) {
     env.create_tenant("csi", "csi-works");
     env.ok(&["tenant", "set", "csi", "--retention", "30 days"]);
-    let out = run_with(
+    let out = Env::run_stdin(
         env,
         &["admin", "init", "--tenant", "csi", "admin", "--password-stdin"],
         &[],

@@ -406,6 +406,25 @@ pub fn error_code(stderr: &str) -> Option<String> {
     Some(stderr[start..end].to_owned())
 }
 
+/// Runs `args` as `user` (`--as`, the password in `CALLVAULT_PASSWORD`, `stdin` on
+/// standard input): Ok(stdout), or Err(the error code, else the whole error output).
+pub fn as_user_stdin(env: &Env, user: &str, password: &str, args: &[&str], stdin: &str) -> Result<String, String> {
+    let mut full = vec!["--as", user];
+    full.extend_from_slice(args);
+    let out = env.run_stdin(&full, &[("CALLVAULT_PASSWORD", password)], stdin);
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).expect("UTF-8 output"))
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned()))
+    }
+}
+
+/// [`as_user_stdin`] with nothing on standard input.
+pub fn as_user(env: &Env, user: &str, password: &str, args: &[&str]) -> Result<String, String> {
+    as_user_stdin(env, user, password, args, "")
+}
+
 /// A deterministic noise-like PCM16 sample sequence (so any run of it is distinctive).
 pub fn samples(seed: u32, count: usize) -> Vec<i16> {
     let mut x = seed.wrapping_mul(2_654_435_761).max(1);
@@ -1071,9 +1090,10 @@ pub fn ulaw_round_trip(audio: &[i16]) -> Vec<i16> {
         .collect()
 }
 
-/// Runs `statements` on the catalog file with SQLite (no callvault process running).
-pub fn sql(env: &Env, statements: &[&str]) {
-    let file = env.data().join("catalog.sqlite");
+/// Runs `statements` on the audit log's file (`catalog.audit.sqlite`, beside the
+/// catalog) with SQLite (no callvault process running).
+pub fn audit_sql(env: &Env, statements: &[&str]) {
+    let file = env.data().join("catalog.audit.sqlite");
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()

@@ -11,22 +11,13 @@ use crate::support::*;
 const PW: &str = "posti-team-history-pw-01";
 
 /// Runs `args` as `posti/user`; Ok(stdout) or Err(error code).
-fn as_user(env: &Env, user: &str, args: &[&str]) -> Result<String, String> {
-    let who = format!("posti/{user}");
-    let mut full = vec!["--as", who.as_str()];
-    full.extend_from_slice(args);
-    let out = env.run_raw(&full, &[("CALLVAULT_PASSWORD", PW)]);
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap())
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        Err(error_code(&stderr).unwrap_or_else(|| stderr.trim().to_owned()))
-    }
+fn posti(env: &Env, user: &str, args: &[&str]) -> Result<String, String> {
+    as_user(env, &format!("posti/{user}"), PW, args)
 }
 
 /// The ids `user` finds in Posti's register, for a purpose of the policy and a reason.
 fn visible(env: &Env, user: &str) -> Vec<String> {
-    let out = as_user(
+    let out = posti(
         env,
         user,
         &[
@@ -75,7 +66,7 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for team in ["north", "south"] {
-        as_user(&env, "root", &["team", "add", team]).unwrap();
+        posti(&env, "root", &["team", "add", team]).unwrap();
     }
     for (name, role, team) in [
         ("mgr-north", "team-manager", "north"),
@@ -83,12 +74,9 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
         ("pia", "agent", "north"),
     ] {
         let args = ["user", "add", name, "--role", role, "--team", team, "--password-stdin"];
-        let mut full = vec!["--as", "posti/root"];
-        full.extend_from_slice(&args);
-        let out = env.run_stdin(&full, &[("CALLVAULT_PASSWORD", PW)], &format!("{PW}\n"));
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        as_user_stdin(&env, "posti/root", PW, &args, &format!("{PW}\n")).unwrap();
         // POSTI-TRAINING: nobody reads before the training.
-        as_user(
+        posti(
             &env,
             "root",
             &[
@@ -104,13 +92,13 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
         .unwrap();
     }
     for (team, manager) in [("north", "mgr-north"), ("south", "mgr-south")] {
-        as_user(&env, "root", &["team", "set-manager", team, manager]).unwrap();
+        posti(&env, "root", &["team", "set-manager", team, manager]).unwrap();
     }
 
     let before = call(&env, "2026-11-20T10:00:00Z");
     // An agent moves nobody; bad moves are refused with a code and change nothing.
     assert_eq!(
-        as_user(&env, "pia", &["team", "move", "pia", "--to", "south"]).unwrap_err(),
+        posti(&env, "pia", &["team", "move", "pia", "--to", "south"]).unwrap_err(),
         "role-required"
     );
     let refusals = [
@@ -123,9 +111,9 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
         ),
     ];
     for (args, code) in &refusals {
-        assert_eq!(as_user(&env, "root", args).unwrap_err(), *code, "{args:?}");
+        assert_eq!(posti(&env, "root", args).unwrap_err(), *code, "{args:?}");
     }
-    let bad_time = as_user(
+    let bad_time = posti(
         &env,
         "root",
         &["team", "move", "pia", "--to", "south", "--at", "yesterday"],
@@ -134,7 +122,7 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
     assert_eq!(visible(&env, "mgr-north"), std::slice::from_ref(&before));
     assert!(visible(&env, "mgr-south").is_empty());
 
-    let moved = as_user(
+    let moved = posti(
         &env,
         "root",
         &["team", "move", "pia", "--to", "south", "--at", "2026-11-21T00:00:00Z"],
@@ -143,7 +131,7 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
     assert!(moved.contains("north") && moved.contains("south"), "{moved}");
     // A second move must come after the first.
     assert_eq!(
-        as_user(
+        posti(
             &env,
             "root",
             &["team", "move", "pia", "--to", "north", "--at", "2026-11-20T12:00:00Z"],
@@ -161,7 +149,7 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
     both.sort();
     assert_eq!(visible(&env, "pia"), both);
     let show = |user: &str, id: &str| {
-        as_user(
+        posti(
             &env,
             user,
             &[
@@ -182,7 +170,7 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
     assert_eq!(show("mgr-south", &before).unwrap_err(), "access-denied");
 
     // The team list shows pia in south now.
-    let teams: Value = serde_json::from_str(&as_user(&env, "root", &["team", "list", "--json"]).unwrap()).unwrap();
+    let teams: Value = serde_json::from_str(&posti(&env, "root", &["team", "list", "--json"]).unwrap()).unwrap();
     let south = teams.as_array().unwrap().iter().find(|t| t["name"] == "south").unwrap();
     assert!(south.to_string().contains("pia"), "{south}");
     let north = teams.as_array().unwrap().iter().find(|t| t["name"] == "north").unwrap();

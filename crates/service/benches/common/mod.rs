@@ -173,6 +173,22 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Prints a Markdown table of latency percentiles, one row per labelled path.
+pub fn print_latency_table(rows: &[(&str, &Stats)]) {
+    println!("| path | p50 ms | p90 ms | p99 ms | max ms | mean ms |");
+    println!("|------|-------:|-------:|-------:|-------:|--------:|");
+    for (label, s) in rows {
+        println!(
+            "| {label} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.p99),
+            ms(s.max),
+            ms(s.mean)
+        );
+    }
+}
+
 /// A count from the first CLI argument that parses as a number, else `env`, else `default`.
 pub fn count_arg(env: &str, default: usize) -> usize {
     std::env::args()

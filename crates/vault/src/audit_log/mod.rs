@@ -1,8 +1,9 @@
-//! The tamper-evident audit log in the catalog: appends through the group-commit writer
-//! (`writer.rs`), signed checkpoints (`checkpoint.rs`), and the streaming readers
-//! (`read.rs`: verify, export, denial report).
+//! The tamper-evident audit log, in its own file beside the catalog (`file.rs`): appends
+//! through the group-commit writer (`writer.rs`), signed checkpoints (`checkpoint.rs`),
+//! and the streaming readers (`read.rs`: verify, export, denial report).
 
 mod checkpoint;
+pub(crate) mod file;
 mod read;
 mod writer;
 
@@ -15,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqliteSynchronous};
 use tokio::sync::{mpsc, oneshot};
 
 pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, SIGNING_KEY_FILE, SigningKey, key_id, verify_detached};
+pub use file::audit_file_of;
 pub use read::VerifyReport;
 pub use writer::AuditSettings;
 
@@ -49,8 +51,9 @@ fn failed(message: String) -> VaultError {
 }
 
 impl AuditLog {
-    /// Starts the writer on its own connection (fsync at every commit). `keys_dir` holds
-    /// the signing key; without one, nothing is signed.
+    /// Starts the writer on its own connection to the audit file (fsync at every commit);
+    /// `pool` reads the same file. `keys_dir` holds the signing key; without one, nothing
+    /// is signed.
     pub(crate) async fn start(
         options: &SqliteConnectOptions,
         pool: SqlitePool,
@@ -122,6 +125,11 @@ impl AuditLog {
         if self.requests.send(Request::Close(done)).await.is_ok() {
             let _ = closed.await;
         }
+    }
+
+    /// The audit file's pool: for tools and for the tests that tamper with the stored log.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     /// The key directory's signing key (public part), when it has one.
