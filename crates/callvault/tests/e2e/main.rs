@@ -10,6 +10,7 @@ mod export_codecs;
 mod flood;
 mod http;
 mod identities;
+mod isolation;
 mod live;
 mod masking;
 mod playback;
