@@ -72,7 +72,7 @@ fn to_selfservice_another_tenants_recording_ids_answer_exactly_like_missing_ones
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(ids, [mine.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&mine));
     let named = client
         .get(format!("{}/v1/recordings", server.base))
         .query(&[
