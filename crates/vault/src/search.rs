@@ -77,7 +77,7 @@ impl Catalog {
     }
 
     /// A page of a search: [`Catalog::list_entries`] and the users of the hits' agents
-    /// ([`Catalog::agent_users`]), all on one connection (four queries for a page).
+    /// ([`Catalog::agent_users`]), all on one connection (three queries for a page).
     pub async fn search_page(&self, filter: &RecordingFilter) -> Result<SearchPage, VaultError> {
         let mut conn = self.pool().acquire().await?;
         let entries = entries_on(&mut conn, filter).await?;
@@ -161,18 +161,31 @@ async fn agent_users_on(
     Ok(found)
 }
 
-/// The rows of `table` (streams or participants) of the recordings `ids`, in order.
-async fn by_recording(
+/// The streams and the parties of the recordings `ids` in one query (one round trip to
+/// the connection's worker instead of two): `kind` is `s` or `p`, each row carrying its
+/// table's columns and NULL for the other's, in order of recording, kind and index.
+async fn streams_and_parties(
     conn: &mut SqliteConnection,
-    table: &'static str,
     ids: &[String],
 ) -> Result<Vec<sqlx::sqlite::SqliteRow>, VaultError> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT * FROM {table} WHERE recording_id IN ("));
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT 's' AS kind, recording_id, idx, label, participant, codec, sample_rate, object_path, \
+         chunks, audio_bytes, packets_lost, seal, NULL AS role, NULL AS name, NULL AS number, \
+         NULL AS number_hash FROM streams WHERE recording_id IN (",
+    );
     let mut list = q.separated(", ");
     for id in ids {
         list.push_bind(id.clone());
     }
-    q.push(") ORDER BY recording_id, idx");
+    q.push(
+        ") UNION ALL SELECT 'p' AS kind, recording_id, idx, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+         NULL, NULL, role, name, number, number_hash FROM participants WHERE recording_id IN (",
+    );
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.clone());
+    }
+    q.push(") ORDER BY recording_id, kind, idx");
     Ok(q.build().fetch_all(&mut *conn).await?)
 }
 
@@ -184,17 +197,13 @@ async fn entries_on(conn: &mut SqliteConnection, filter: &RecordingFilter) -> Re
     let mut streams: HashMap<String, Vec<StreamRecord>> = HashMap::new();
     let mut participants: HashMap<String, Vec<ParticipantRecord>> = HashMap::new();
     for chunk in ids.chunks(IDS_PER_QUERY) {
-        for row in by_recording(conn, "streams", chunk).await? {
-            streams
-                .entry(row.try_get("recording_id")?)
-                .or_default()
-                .push(stream_from_row(&row)?);
-        }
-        for row in by_recording(conn, "participants", chunk).await? {
-            participants
-                .entry(row.try_get("recording_id")?)
-                .or_default()
-                .push(participant_from_row(&row)?);
+        for row in streams_and_parties(conn, chunk).await? {
+            let id: String = row.try_get("recording_id")?;
+            if row.try_get::<String, _>("kind")? == "s" {
+                streams.entry(id).or_default().push(stream_from_row(&row)?);
+            } else {
+                participants.entry(id).or_default().push(participant_from_row(&row)?);
+            }
         }
     }
     Ok(recordings
