@@ -123,10 +123,7 @@ async fn agent_users_on(
              WHERE a.tenant = ",
         );
         q.push_bind(tenant.to_owned()).push(" AND a.alias IN (");
-        let mut list = q.separated(", ");
-        for agent in chunk {
-            list.push_bind(alias_key(agent));
-        }
+        bind_list(&mut q, chunk.iter().map(|a| alias_key(a)));
         q.push(
             ") UNION ALL SELECT 1 AS by_name, u.name AS agent_key, u.name AS name, m.team AS team, \
              t.moved_at AS moved_at, t.from_team AS from_team FROM users u \
@@ -135,10 +132,7 @@ async fn agent_users_on(
              WHERE u.tenant = ",
         );
         q.push_bind(tenant.to_owned()).push(" AND u.name IN (");
-        let mut list = q.separated(", ");
-        for agent in chunk {
-            list.push_bind(agent.trim().to_owned());
-        }
+        bind_list(&mut q, chunk.iter().map(|a| a.trim().to_owned()));
         q.push(")");
         let mut by_alias: HashMap<String, AgentUser> = HashMap::new();
         let mut by_name: HashMap<String, AgentUser> = HashMap::new();
@@ -161,6 +155,14 @@ async fn agent_users_on(
     Ok(found)
 }
 
+/// Binds `values` as the comma-separated items of an `IN (…)` list.
+fn bind_list(q: &mut QueryBuilder<'_, Sqlite>, values: impl Iterator<Item = String>) {
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+}
+
 /// The streams and the parties of the recordings `ids` in one query (one round trip to
 /// the connection's worker instead of two): `kind` is `s` or `p`, each row carrying its
 /// table's columns and NULL for the other's, in order of recording, kind and index.
@@ -173,18 +175,12 @@ async fn streams_and_parties(
          chunks, audio_bytes, packets_lost, seal, NULL AS role, NULL AS name, NULL AS number, \
          NULL AS number_hash FROM streams WHERE recording_id IN (",
     );
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(id.clone());
-    }
+    bind_list(&mut q, ids.iter().cloned());
     q.push(
         ") UNION ALL SELECT 'p' AS kind, recording_id, idx, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
          NULL, NULL, role, name, number, number_hash FROM participants WHERE recording_id IN (",
     );
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(id.clone());
-    }
+    bind_list(&mut q, ids.iter().cloned());
     q.push(") ORDER BY recording_id, kind, idx");
     Ok(q.build().fetch_all(&mut *conn).await?)
 }
