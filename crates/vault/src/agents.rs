@@ -5,7 +5,6 @@ use sqlx::Row;
 
 use crate::catalog::Catalog;
 use crate::error::VaultError;
-use crate::search::AgentUser;
 
 /// Aliases are compared case-insensitively, without surrounding white space.
 pub fn alias_key(alias: &str) -> String {
@@ -66,12 +65,5 @@ impl Catalog {
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(|r| Ok(r.try_get("alias")?)).collect()
-    }
-
-    /// The user a recording's agent is, with that user's team and moves: by alias first,
-    /// then by the user's own name.
-    pub async fn agent_user(&self, tenant: &str, agent: &str) -> Result<Option<AgentUser>, VaultError> {
-        let found = self.agent_users(tenant, &[agent]).await?;
-        Ok(found.into_values().next())
     }
 }

@@ -97,9 +97,9 @@ impl Catalog {
         Ok(SearchPage { entries, agents })
     }
 
-    /// The users several agents of one tenant are, with their teams, in one query: the
-    /// same answer as [`Catalog::agent_user`] for each (an alias first, then a user name).
-    /// Agents that are nobody are absent from the map.
+    /// The users several agents of one tenant are, in one query: each agent maps to a user
+    /// by alias first, then by user name, with that user's team and team moves. Agents
+    /// that are nobody are absent from the map.
     pub async fn agent_users(&self, tenant: &str, agents: &[&str]) -> Result<HashMap<String, AgentUser>, VaultError> {
         let mut conn = self.pool().acquire().await?;
         agent_users_on(&mut conn, tenant, agents).await
