@@ -19,7 +19,10 @@
 //! - `Catalog::list` with the hash filter alone, and with tenant + hash.
 //!
 //! `cargo bench -p service --bench lookup` (optional argument: rows, default 1,000,000;
-//! `LOOKUP_QUERIES`: lookups per path, default 10,000).
+//! `LOOKUP_QUERIES`: lookups per path, default 10,000). For repeated runs while tuning,
+//! `LOOKUP_DIR=PATH` keeps the filled catalog there and reuses it when it was filled
+//! with the same number of rows (filling 1,000,000 rows takes minutes);
+//! `LOOKUP_SEQUENTIAL=0` measures the concurrent clients only.
 
 mod common;
 
@@ -151,11 +154,33 @@ async fn fill(service: &Service, rows: usize, customers: usize, counts: &mut [u3
     start.elapsed()
 }
 
+/// The recordings per customer of a kept catalog (filled by an earlier run).
+async fn count_kept(service: &Service, counts: &mut [u32]) {
+    let hasher = NumberHasher::new(service.vault().number_hash_key());
+    let by_hash: std::collections::HashMap<String, usize> =
+        (0..counts.len()).map(|c| (hasher.hash(&customer_e164(c)), c)).collect();
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT customer_number_hash, COUNT(*) FROM recordings GROUP BY customer_number_hash")
+            .fetch_all(service.vault().catalog().pool())
+            .await
+            .expect("count kept rows");
+    for (hash, n) in rows {
+        counts[by_hash[&hash]] = n as u32;
+    }
+}
+
 /// A Posti system administrator (may search the whole register) with a training
 /// attestation, signed in with a password: the person every search acts for.
-async fn searcher(service: &Service, now: DateTime<Utc>) -> Actor {
+async fn searcher(service: &Service, now: DateTime<Utc>, made: bool) -> Actor {
     use governance::identity::Secret;
     let password = Secret::new("bench-password-0001".to_owned());
+    if made {
+        let principal = service
+            .authenticate_password("posti", "sysadmin", &password, now)
+            .await
+            .expect("sign in");
+        return Actor::from(principal);
+    }
     service
         .init_administrator("posti", "admin", &password, now)
         .await
@@ -191,9 +216,22 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let customers = (rows / 4).max(1);
-    let dir = common::bench_dir("lookup-");
+    let kept = std::env::var_os("LOOKUP_DIR").map(std::path::PathBuf::from);
+    let sequential = std::env::var("LOOKUP_SEQUENTIAL").map_or(true, |v| v != "0");
+    let temp = common::bench_dir("lookup-");
+    let root = kept.clone().unwrap_or_else(|| temp.path().to_owned());
+    let marker = root.join(format!("filled-{rows}"));
+    let reuse = kept.is_some() && marker.exists();
+    if kept.is_some() && !reuse && root.exists() {
+        std::fs::remove_dir_all(&root).expect("clear LOOKUP_DIR");
+    }
+    std::fs::create_dir_all(&root).expect("LOOKUP_DIR");
     let rt = common::runtime();
-    let service = rt.block_on(common::posti_service(dir.path()));
+    let service = if reuse {
+        rt.block_on(common::open_service(&root))
+    } else {
+        rt.block_on(common::posti_service(&root))
+    };
     let now = common::bench_now();
     for c in [0, 1_234_567 % customers, customers - 1] {
         assert_eq!(
@@ -204,19 +242,24 @@ fn main() {
 
     println!("lookup by customer number: {rows} catalog rows, {customers} customer numbers, tenant posti");
     let mut counts = vec![0_u32; customers];
-    let fill_time = rt.block_on(fill(&service, rows, customers, &mut counts));
-    rt.block_on(async {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(service.vault().catalog().pool())
-            .await
-            .expect("checkpoint")
-    });
-    let catalog_mb = common::dir_bytes(&dir.path().join("data")) as f64 / 1e6;
-    println!(
-        "filled in {:.1} s ({:.0} rows/s); catalog {catalog_mb:.0} MB",
-        fill_time.as_secs_f64(),
-        rows as f64 / fill_time.as_secs_f64()
-    );
+    if reuse {
+        rt.block_on(count_kept(&service, &mut counts));
+        println!("reusing the catalog filled in {}", root.display());
+    } else {
+        let fill_time = rt.block_on(fill(&service, rows, customers, &mut counts));
+        rt.block_on(async {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(service.vault().catalog().pool())
+                .await
+                .expect("checkpoint")
+        });
+        let catalog_mb = common::dir_bytes(&root.join("data")) as f64 / 1e6;
+        println!(
+            "filled in {:.1} s ({:.0} rows/s); catalog {catalog_mb:.0} MB",
+            fill_time.as_secs_f64(),
+            rows as f64 / fill_time.as_secs_f64()
+        );
+    }
 
     let existing: Vec<usize> = (0..customers).filter(|&c| counts[c] > 0).collect();
     let mut rng = common::Rng::new(99);
@@ -227,8 +270,26 @@ fn main() {
     let hasher = NumberHasher::new(service.vault().number_hash_key());
     let hashes: Vec<String> = picks.iter().map(|&c| hasher.hash(&customer_e164(c))).collect();
 
-    let actor = rt.block_on(searcher(&service, now));
+    let actor = rt.block_on(searcher(&service, now, reuse));
+    if kept.is_some() && !reuse {
+        std::fs::write(&marker, b"").expect("marker");
+    }
     let (service_times, hash_times, tenant_hash_times, hits) = rt.block_on(async {
+        if !sequential {
+            // Warm the caches as the sequential phases would have.
+            for &c in &picks[..warmup] {
+                let query = RecordingQuery {
+                    tenant: Some("posti".into()),
+                    customer_number: Some(customer_national(c)),
+                    purpose: Some("verify-agreement".into()),
+                    reason: Some("customer asked what was agreed".into()),
+                    ..Default::default()
+                };
+                service.list_recordings(&query, &actor, now).await.expect("warm-up");
+            }
+            println!("sequential phases skipped (LOOKUP_SEQUENTIAL=0): their rows below read 0");
+            return (vec![Duration::ZERO], vec![Duration::ZERO], vec![Duration::ZERO], 0);
+        }
         let catalog = service.vault().catalog();
         let mut service_times = Vec::with_capacity(queries);
         let mut hits = 0_usize;
@@ -285,6 +346,8 @@ fn main() {
     });
     // 50 clients at once, each with its own share of the lookups.
     let clients = 50;
+    let (user_before, system_before) = common::process_cpu();
+    let wall_before = Instant::now();
     let concurrent_times: Vec<Duration> = rt.block_on(async {
         let mut tasks = Vec::new();
         for k in 0..clients {
@@ -316,7 +379,10 @@ fn main() {
         }
         all
     });
+    let concurrent_wall = wall_before.elapsed();
+    let (user_after, system_after) = common::process_cpu();
     let concurrent_count = concurrent_times.len();
+    let per_search = |d: Duration| common::ms(d) / concurrent_count as f64;
     let plans: Vec<String> = rt.block_on(async {
         let sql = "EXPLAIN QUERY PLAN SELECT * FROM recordings WHERE state <> 'writing' AND tenant = ? AND customer_number_hash = ? ORDER BY started_at DESC, id";
         let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql)
@@ -348,8 +414,15 @@ fn main() {
         ("Catalog::list, tenant + hash", &common::stats(tenant_hash_times)),
         (&concurrent_label, &concurrent),
     ]);
+    println!(
+        "{clients} concurrent clients: {:.0} searches/s; CPU per search {:.3} ms (user {:.3}, system {:.3})",
+        concurrent_count as f64 / concurrent_wall.as_secs_f64(),
+        per_search(user_after - user_before + system_after - system_before),
+        per_search(user_after - user_before),
+        per_search(system_after - system_before),
+    );
     println!();
-    drop(dir);
+    drop(temp);
     let concurrent_ok = concurrent.p99 < Duration::from_millis(20);
     println!(
         "{}: p99 with {clients} concurrent clients is {:.3} ms (goal < 20 ms)",

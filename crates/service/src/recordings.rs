@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use governance::authz::AccessAction;
+use governance::identity::Principal;
 use governance::{Actor, AuditEvent, Outcome, ReadRequest};
 use uuid::Uuid;
 use vault::{RecordingEntry, RecordingFilter, RecordingRecord, StreamRecord};
@@ -154,23 +155,6 @@ impl Service {
                 "no such tenant",
             ));
         }
-        // The tenant and its policy version in one query (the search is decided under it).
-        let (tenant_record, version) = self.vault.catalog().tenant_with_active_version(&tenant).await?;
-        let decision = self
-            .decide_on_tenant_version(principal, &tenant, version, ask, now)
-            .await?;
-        if !decision.is_allowed() {
-            self.audit(event.denied(decision_detail(&decision))).await?;
-            return Err(denial(&decision, ask));
-        }
-        let mut filter = RecordingFilter {
-            tenant: Some(tenant.clone()),
-            from: query.from,
-            to: query.to,
-            agent: query.agent.clone(),
-            direction: query.direction.clone(),
-            ..Default::default()
-        };
         if let Some(direction) = &query.direction
             && !matches!(direction.as_str(), "inbound" | "outbound" | "unknown")
         {
@@ -179,14 +163,86 @@ impl Service {
                 format!("direction {direction:?}: expected inbound, outbound or unknown"),
             ));
         }
-        if let Some(number) = &query.customer_number {
-            let e164 = redact::normalize_e164(number, tenant_record.country.as_deref())
-                .map_err(|e| ServiceError::bad_input("customer-number-invalid", format!("customer number: {e}")))?;
-            filter.customer_number_hash = Some(redact::NumberHasher::new(self.vault.number_hash_key()).hash(&e164));
-        }
-        // Pages of hits, each read in a fixed number of queries and decided together,
-        // until `limit` hits the person may see are found or the matches run out.
-        let limit = query.limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(usize::MAX);
+        // One read-only connection for the whole search; the tenant as searches last read
+        // it, checked in the first page's own statement (see `vault::SearchTenant`).
+        let mut conn = self.vault.catalog().search_connection().await?;
+        let mut known = conn.search_tenant(&tenant).await?;
+        let (decision, out, hidden) = loop {
+            let decision = self
+                .decide_on_tenant_version(principal, &tenant, known.version, ask, now)
+                .await?;
+            if !decision.is_allowed() {
+                if !known.checked {
+                    // A denial is only believed under the tenant's current policy.
+                    known = conn.checked_search_tenant(&tenant).await?;
+                    continue;
+                }
+                drop(conn);
+                self.audit(event.denied(decision_detail(&decision))).await?;
+                return Err(denial(&decision, ask));
+            }
+            let mut filter = RecordingFilter {
+                tenant: Some(tenant.clone()),
+                from: query.from,
+                to: query.to,
+                agent: query.agent.clone(),
+                direction: query.direction.clone(),
+                ..Default::default()
+            };
+            if let Some(number) = &query.customer_number {
+                let e164 = match redact::normalize_e164(number, known.country.as_deref()) {
+                    Ok(e164) => e164,
+                    Err(_) if !known.checked => {
+                        // Read in the tenant's current country before refusing it.
+                        known = conn.checked_search_tenant(&tenant).await?;
+                        continue;
+                    }
+                    Err(e) => {
+                        return Err(ServiceError::bad_input(
+                            "customer-number-invalid",
+                            format!("customer number: {e}"),
+                        ));
+                    }
+                };
+                filter.customer_number_hash = Some(redact::NumberHasher::new(self.vault.number_hash_key()).hash(&e164));
+            }
+            let search = PageSearch {
+                principal,
+                ask,
+                now,
+                limit: query.limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(usize::MAX),
+            };
+            match self.search_pages(&mut conn, &mut filter, &known, &search).await? {
+                Some((out, hidden)) => break (decision, out, hidden),
+                // The first page came back empty under a kept tenant: read it and decide again.
+                None => known = conn.checked_search_tenant(&tenant).await?,
+            }
+        };
+        // Given back before the audit commit is awaited.
+        drop(conn);
+        self.audit(event.detail(serde_json::json!({
+            "rules": decision.reasons(),
+            "found": out.len(),
+            "withheld": hidden,
+            "by_number": query.customer_number.is_some(),
+            "ids": out.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        })))
+        .await?;
+        Ok(out)
+    }
+
+    /// Pages of hits, each read in one statement and decided together, until `limit` hits
+    /// the person may see are found or the matches run out. Returns the hits and how many
+    /// were withheld; `None` when the first page is empty under a tenant that was not
+    /// read for this search (the caller checks the tenant and searches again).
+    async fn search_pages(
+        &self,
+        conn: &mut vault::SearchConnection,
+        filter: &mut RecordingFilter,
+        known: &vault::SearchTenant,
+        search: &PageSearch<'_>,
+    ) -> Result<Option<(Vec<RecordingSummary>, usize)>, ServiceError> {
+        let limit = search.limit;
         let page = limit.saturating_mul(2).clamp(SEARCH_PAGE_MIN, SEARCH_PAGE_MAX);
         let mut out = Vec::new();
         let mut hidden = 0usize;
@@ -194,12 +250,14 @@ impl Service {
         'pages: loop {
             filter.limit = Some(page as i64);
             filter.offset = Some(offset as i64);
-            // The page and its agents' users on one connection.
-            let page_read = self.vault.catalog().search_page(&filter).await?;
+            let page_read = conn.search_page(filter, Some(known)).await?;
             let entries = page_read.entries;
+            if offset == 0 && entries.is_empty() && !known.checked {
+                return Ok(None);
+            }
             let records: Vec<&RecordingRecord> = entries.iter().map(|e| &e.recording).collect();
             let decisions = self
-                .decide_with_agents(principal, &records, &page_read.agents, ask, now)
+                .decide_with_agents(search.principal, &records, &page_read.agents, search.ask, search.now)
                 .await?;
             for (entry, decision) in entries.iter().zip(decisions) {
                 if out.len() >= limit {
@@ -216,15 +274,7 @@ impl Service {
             }
             offset += page;
         }
-        self.audit(event.detail(serde_json::json!({
-            "rules": decision.reasons(),
-            "found": out.len(),
-            "withheld": hidden,
-            "by_number": query.customer_number.is_some(),
-            "ids": out.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        })))
-        .await?;
-        Ok(out)
+        Ok(Some((out, hidden)))
     }
 
     /// The register entry of one recording (metadata only): a read, for a purpose.
@@ -532,4 +582,12 @@ fn mix<'a>(channels: impl Iterator<Item = &'a [i16]>) -> Vec<i16> {
     out.into_iter()
         .map(|s| s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16)
         .collect()
+}
+
+/// Who searches, for what, and how many hits they want (see `Service::search_pages`).
+struct PageSearch<'a> {
+    principal: &'a Principal,
+    ask: Ask<'a>,
+    now: DateTime<Utc>,
+    limit: usize,
 }

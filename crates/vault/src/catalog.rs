@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::audit_log::AuditLog;
 use crate::error::VaultError;
 use crate::records::*;
+use crate::search_conn::{SearchConnection, SearchConnections, SearchTenant};
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text so that they sort.
 pub fn ts(at: DateTime<Utc>) -> String {
@@ -98,6 +99,7 @@ pub struct PolicyChangeRecord {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pool: SqlitePool,
+    search: SearchConnections,
     audit: AuditLog,
 }
 
@@ -131,7 +133,13 @@ impl Catalog {
         let (audit_options, audit_pool) = crate::audit_log::file::open(&audit_file).await?;
         crate::audit_log::file::adopt_catalog_events(&pool, &audit_file).await?;
         let audit = AuditLog::start(&audit_options, audit_pool, keys_dir).await?;
-        Ok(Catalog { pool, audit })
+        let search = SearchConnections::new(&options);
+        Ok(Catalog { pool, search, audit })
+    }
+
+    /// A read-only connection for one search (see [`SearchConnection`]).
+    pub async fn search_connection(&self) -> Result<SearchConnection, VaultError> {
+        self.search.get().await
     }
 
     /// The audit log (hash chain, signed checkpoints, alerts).
@@ -144,6 +152,7 @@ impl Catalog {
     }
 
     pub async fn close(&self) {
+        self.search.close().await;
         self.audit.close().await;
         self.audit.pool().close().await;
         self.pool.close().await;
@@ -212,17 +221,7 @@ impl Catalog {
 
     /// A tenant and the version of its policy in force, in one query.
     pub async fn tenant_with_active_version(&self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
-        let row = sqlx::query(
-            "SELECT t.*, (SELECT p.version FROM policy_versions p WHERE p.tenant = t.name AND p.state = 'active') \
-             AS active_version FROM tenants t WHERE t.name = ?",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
-        let version: Option<i64> = row.try_get("active_version")?;
-        let version = version.ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
-        Ok((tenant_from_row(&row)?, version))
+        tenant_with_active_version_on(&self.pool, name).await
     }
 
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>, VaultError> {
@@ -736,8 +735,47 @@ fn policy_change_from_row(row: &SqliteRow) -> Result<PolicyChangeRecord, VaultEr
 }
 
 /// The query of [`Catalog::list`]: visible recordings matching `filter`, newest first.
+/// See [`Catalog::tenant_with_active_version`].
+pub(crate) async fn tenant_with_active_version_on<'e>(
+    executor: impl sqlx::Executor<'e, Database = Sqlite>,
+    name: &str,
+) -> Result<(TenantRecord, i64), VaultError> {
+    let row = sqlx::query(
+        "SELECT t.*, (SELECT p.version FROM policy_versions p WHERE p.tenant = t.name AND p.state = 'active') \
+         AS active_version FROM tenants t WHERE t.name = ?",
+    )
+    .bind(name)
+    .fetch_optional(executor)
+    .await?
+    .ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
+    let version: Option<i64> = row.try_get("active_version")?;
+    let version = version.ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
+    Ok((tenant_from_row(&row)?, version))
+}
+
 pub(crate) fn list_query(filter: &RecordingFilter) -> QueryBuilder<'static, Sqlite> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM recordings WHERE state <> 'writing'");
+    list_query_selecting("r.*", filter, None)
+}
+
+/// [`list_query`] selecting `columns` (of `recordings r`), only while the tenant is as
+/// `guard` says (both subqueries are constant: SQLite runs each once per statement).
+pub(crate) fn list_query_selecting(
+    columns: &str,
+    filter: &RecordingFilter,
+    guard: Option<&SearchTenant>,
+) -> QueryBuilder<'static, Sqlite> {
+    let mut q: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("SELECT {columns} FROM recordings r WHERE state <> 'writing'"));
+    if let Some(guard) = guard {
+        q.push(" AND (SELECT t.country FROM tenants t WHERE t.name = ")
+            .push_bind(guard.name.clone())
+            .push(") IS ")
+            .push_bind(guard.country.clone())
+            .push(" AND (SELECT p.version FROM policy_versions p WHERE p.state = 'active' AND p.tenant = ")
+            .push_bind(guard.name.clone())
+            .push(") IS ")
+            .push_bind(guard.version);
+    }
     if let Some(tenant) = &filter.tenant {
         q.push(" AND tenant = ").push_bind(tenant.clone());
     }

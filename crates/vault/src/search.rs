@@ -8,9 +8,10 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::agents::alias_key;
-use crate::catalog::{Catalog, list_query, parse_ts, participant_from_row, recording_from_row, stream_from_row};
+use crate::catalog::{Catalog, list_query_selecting, parse_ts, recording_from_row, tenant_with_active_version_on};
 use crate::error::VaultError;
-use crate::records::{ParticipantRecord, RecordingEntry, RecordingFilter, StreamRecord};
+use crate::records::{ParticipantRecord, RecordingEntry, RecordingFilter, StreamRecord, StreamSeal, TenantRecord};
+use crate::search_conn::{SearchConnection, SearchTenant};
 
 /// Ids per `IN (…)` list: well under SQLite's bound-parameter limit.
 const IDS_PER_QUERY: usize = 500;
@@ -68,41 +69,196 @@ pub struct SearchPage {
 }
 
 impl Catalog {
-    /// Visible recordings matching `filter` (newest first) with their parties and streams,
-    /// read on one connection with three queries (more only past 500 hits) instead of two
-    /// per hit.
-    pub async fn list_entries(&self, filter: &RecordingFilter) -> Result<Vec<RecordingEntry>, VaultError> {
-        let mut conn = self.pool().acquire().await?;
-        entries_on(&mut conn, filter).await
-    }
-
-    /// A page of a search: [`Catalog::list_entries`] and the users of the hits' agents
-    /// ([`Catalog::agent_users`]), all on one connection (three queries for a page).
-    pub async fn search_page(&self, filter: &RecordingFilter) -> Result<SearchPage, VaultError> {
-        let mut conn = self.pool().acquire().await?;
-        let entries = entries_on(&mut conn, filter).await?;
-        let mut by_tenant: HashMap<&str, Vec<&str>> = HashMap::new();
-        for e in &entries {
-            if let Some(agent) = e.recording.agent.as_deref().filter(|a| !a.trim().is_empty()) {
-                let list = by_tenant.entry(e.recording.tenant.as_str()).or_default();
-                if !list.contains(&agent) {
-                    list.push(agent);
-                }
-            }
-        }
-        let mut agents = AgentsByTenant::new();
-        for (tenant, list) in by_tenant {
-            agents.insert(tenant.to_owned(), agent_users_on(&mut conn, tenant, &list).await?);
-        }
-        Ok(SearchPage { entries, agents })
-    }
-
     /// The users several agents of one tenant are, in one query: each agent maps to a user
     /// by alias first, then by user name, with that user's team and team moves. Agents
     /// that are nobody are absent from the map.
     pub async fn agent_users(&self, tenant: &str, agents: &[&str]) -> Result<HashMap<String, AgentUser>, VaultError> {
         let mut conn = self.pool().acquire().await?;
         agent_users_on(&mut conn, tenant, agents).await
+    }
+}
+
+impl SearchConnection {
+    /// The tenant and its active policy version (see [`Catalog::tenant_with_active_version`]).
+    pub async fn tenant_with_active_version(&mut self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
+        tenant_with_active_version_on(&mut **self, name).await
+    }
+
+    /// A page of a search: the visible recordings matching `filter` (newest first), each
+    /// with its streams, its parties and the user its agent is (see
+    /// [`Catalog::agent_users`]), in one statement: the children come back as JSON
+    /// arrays beside their recording's row. An agent SQLite cannot fold as the vault
+    /// does (whitespace other than spaces around it, or letters outside ASCII) is looked
+    /// up again with [`Catalog::agent_users`]' query.
+    ///
+    /// With `guard`, the page is read only while the tenant still has that country and
+    /// active policy version (else it comes back empty: see [`SearchTenant`]).
+    pub async fn search_page(
+        &mut self,
+        filter: &RecordingFilter,
+        guard: Option<&SearchTenant>,
+    ) -> Result<SearchPage, VaultError> {
+        let conn: &mut SqliteConnection = self;
+        let rows = list_query_selecting(PAGE_COLUMNS, filter, guard)
+            .build()
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut agents = AgentsByTenant::new();
+        let mut unfolded: HashMap<String, Vec<String>> = HashMap::new();
+        for row in &rows {
+            let recording = recording_from_row(row)?;
+            let mut streams = children::<StreamColumns>(row, "page_streams")?
+                .into_iter()
+                .map(StreamColumns::record)
+                .collect::<Result<Vec<_>, _>>()?;
+            streams.sort_by_key(|s| s.idx);
+            let mut participants: Vec<ParticipantRecord> = children::<PartyColumns>(row, "page_parties")?
+                .into_iter()
+                .map(PartyColumns::record)
+                .collect();
+            participants.sort_by_key(|p| p.idx);
+            if let Some(agent) = recording.agent.as_deref().filter(|a| !a.trim().is_empty()) {
+                let known = agents.entry(recording.tenant.clone()).or_default();
+                if !known.contains_key(agent) {
+                    if folds_in_sql(agent) {
+                        let by_alias = children::<UserColumns>(row, "page_alias_users")?;
+                        let by_name = children::<UserColumns>(row, "page_name_users")?;
+                        let found = if by_alias.is_empty() { by_name } else { by_alias };
+                        if let Some(user) = UserColumns::user(found)? {
+                            known.insert(agent.to_owned(), user);
+                        }
+                    } else {
+                        unfolded
+                            .entry(recording.tenant.clone())
+                            .or_default()
+                            .push(agent.to_owned());
+                    }
+                }
+            }
+            entries.push(RecordingEntry {
+                recording,
+                participants,
+                streams,
+            });
+        }
+        for (tenant, list) in unfolded {
+            let list: Vec<&str> = list.iter().map(String::as_str).collect();
+            let found = agent_users_on(conn, &tenant, &list).await?;
+            agents.entry(tenant).or_default().extend(found);
+        }
+        Ok(SearchPage { entries, agents })
+    }
+}
+
+/// The columns of a search page: the recording's own, then its children as JSON arrays
+/// of positional arrays (no temporary tables, one row per hit).
+const PAGE_COLUMNS: &str = "r.*, \
+    (SELECT json_group_array(json_array(s.idx, s.label, s.participant, s.codec, s.sample_rate, \
+        s.object_path, s.chunks, s.audio_bytes, s.packets_lost, s.seal)) \
+     FROM streams s WHERE s.recording_id = r.id) AS page_streams, \
+    (SELECT json_group_array(json_array(p.idx, p.role, p.name, p.number, p.number_hash)) \
+     FROM participants p WHERE p.recording_id = r.id) AS page_parties, \
+    (SELECT json_group_array(json_array(u.name, m.team, t.moved_at, t.from_team)) FROM agent_aliases a \
+     JOIN users u ON u.tenant = a.tenant AND u.name = a.user_name \
+     LEFT JOIN memberships m ON m.tenant = u.tenant AND m.user_name = u.name AND m.kind = 'member' \
+     LEFT JOIN team_moves t ON t.tenant = u.tenant AND t.user_name = u.name \
+     WHERE a.tenant = r.tenant AND a.alias = lower(trim(r.agent))) AS page_alias_users, \
+    (SELECT json_group_array(json_array(u.name, m.team, t.moved_at, t.from_team)) FROM users u \
+     LEFT JOIN memberships m ON m.tenant = u.tenant AND m.user_name = u.name AND m.kind = 'member' \
+     LEFT JOIN team_moves t ON t.tenant = u.tenant AND t.user_name = u.name \
+     WHERE u.tenant = r.tenant AND u.name = trim(r.agent)) AS page_name_users";
+
+/// Whether SQLite's `lower(trim(agent))` and `trim(agent)` give what
+/// [`alias_key`] and `str::trim` give (spaces only around it, case only in ASCII).
+fn folds_in_sql(agent: &str) -> bool {
+    let spaces_only = agent.trim_matches(' ');
+    spaces_only == agent.trim() && spaces_only.to_ascii_lowercase() == alias_key(agent)
+}
+
+/// The JSON array column `column` of `row`, each item a positional array.
+fn children<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<Vec<T>, VaultError> {
+    let text: Option<String> = row.try_get(column)?;
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => {
+            serde_json::from_str(&text).map_err(|e| VaultError::Corrupt(format!("search page column {column}: {e}")))
+        }
+    }
+}
+
+/// A stream as [`PAGE_COLUMNS`] lists it.
+#[derive(serde::Deserialize)]
+struct StreamColumns(i64, String, Option<i64>, String, i64, String, i64, i64, i64, String);
+
+impl StreamColumns {
+    fn record(self) -> Result<StreamRecord, VaultError> {
+        let StreamColumns(
+            idx,
+            label,
+            participant,
+            codec,
+            sample_rate,
+            object_path,
+            chunks,
+            audio_bytes,
+            packets_lost,
+            seal,
+        ) = self;
+        Ok(StreamRecord {
+            idx,
+            label,
+            participant,
+            codec,
+            sample_rate,
+            object_path,
+            chunks,
+            audio_bytes,
+            packets_lost,
+            seal: StreamSeal::parse(&seal).ok_or_else(|| VaultError::Corrupt(format!("seal {seal:?}")))?,
+        })
+    }
+}
+
+/// A party as [`PAGE_COLUMNS`] lists it.
+#[derive(serde::Deserialize)]
+struct PartyColumns(i64, String, Option<String>, Option<String>, Option<String>);
+
+impl PartyColumns {
+    fn record(self) -> ParticipantRecord {
+        let PartyColumns(idx, role, name, number, number_hash) = self;
+        ParticipantRecord {
+            idx,
+            role,
+            name,
+            number,
+            number_hash,
+        }
+    }
+}
+
+/// A user with one of their team moves (or none), as [`PAGE_COLUMNS`] lists it.
+#[derive(serde::Deserialize)]
+struct UserColumns(String, Option<String>, Option<String>, Option<String>);
+
+impl UserColumns {
+    /// The user the rows (one per team move) describe, if any.
+    fn user(rows: Vec<UserColumns>) -> Result<Option<AgentUser>, VaultError> {
+        let mut user: Option<AgentUser> = None;
+        for UserColumns(name, team, moved_at, from_team) in rows {
+            let user = user.get_or_insert_with(|| AgentUser {
+                name,
+                team,
+                moves: Vec::new(),
+            });
+            if let Some(moved_at) = moved_at {
+                user.moves.push((parse_ts(&moved_at)?, from_team));
+            }
+        }
+        if let Some(user) = &mut user {
+            user.moves.sort();
+        }
+        Ok(user)
     }
 }
 
@@ -161,56 +317,6 @@ fn bind_list(q: &mut QueryBuilder<'_, Sqlite>, values: impl Iterator<Item = Stri
     for value in values {
         list.push_bind(value);
     }
-}
-
-/// The streams and the parties of the recordings `ids` in one query (one round trip to
-/// the connection's worker instead of two): `kind` is `s` or `p`, each row carrying its
-/// table's columns and NULL for the other's, in order of recording, kind and index.
-async fn streams_and_parties(
-    conn: &mut SqliteConnection,
-    ids: &[String],
-) -> Result<Vec<sqlx::sqlite::SqliteRow>, VaultError> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT 's' AS kind, recording_id, idx, label, participant, codec, sample_rate, object_path, \
-         chunks, audio_bytes, packets_lost, seal, NULL AS role, NULL AS name, NULL AS number, \
-         NULL AS number_hash FROM streams WHERE recording_id IN (",
-    );
-    bind_list(&mut q, ids.iter().cloned());
-    q.push(
-        ") UNION ALL SELECT 'p' AS kind, recording_id, idx, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-         NULL, NULL, role, name, number, number_hash FROM participants WHERE recording_id IN (",
-    );
-    bind_list(&mut q, ids.iter().cloned());
-    q.push(") ORDER BY recording_id, kind, idx");
-    Ok(q.build().fetch_all(&mut *conn).await?)
-}
-
-/// The rows matching `filter` with their streams and parties.
-async fn entries_on(conn: &mut SqliteConnection, filter: &RecordingFilter) -> Result<Vec<RecordingEntry>, VaultError> {
-    let rows = list_query(filter).build().fetch_all(&mut *conn).await?;
-    let recordings = rows.iter().map(recording_from_row).collect::<Result<Vec<_>, _>>()?;
-    let ids: Vec<String> = recordings.iter().map(|r| r.id.to_string()).collect();
-    let mut streams: HashMap<String, Vec<StreamRecord>> = HashMap::new();
-    let mut participants: HashMap<String, Vec<ParticipantRecord>> = HashMap::new();
-    for chunk in ids.chunks(IDS_PER_QUERY) {
-        for row in streams_and_parties(conn, chunk).await? {
-            let id: String = row.try_get("recording_id")?;
-            if row.try_get::<String, _>("kind")? == "s" {
-                streams.entry(id).or_default().push(stream_from_row(&row)?);
-            } else {
-                participants.entry(id).or_default().push(participant_from_row(&row)?);
-            }
-        }
-    }
-    Ok(recordings
-        .into_iter()
-        .zip(ids)
-        .map(|(recording, id)| RecordingEntry {
-            recording,
-            participants: participants.remove(&id).unwrap_or_default(),
-            streams: streams.remove(&id).unwrap_or_default(),
-        })
-        .collect())
 }
 
 #[cfg(test)]

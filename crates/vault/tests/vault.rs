@@ -358,3 +358,80 @@ async fn a_stream_stored_whole_before_the_crash_is_kept_by_recovery() {
     assert_eq!(recovered.audio, second(3));
     assert_eq!(recovered.trailer.seal, "recovered");
 }
+
+#[tokio::test]
+async fn a_search_under_a_kept_tenant_finds_nothing_once_the_tenant_changed_until_it_is_read_again() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    with_tenant(&vault).await;
+    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
+    writer.put_stream(0, second(1).into(), 4000).await.unwrap();
+    let id = writer.seal(None, None, now()).await.unwrap();
+    let filter = RecordingFilter {
+        tenant: Some("posti".into()),
+        ..Default::default()
+    };
+    let mut conn = vault.catalog().search_connection().await.unwrap();
+    let first = conn.search_tenant("posti").await.unwrap();
+    assert!(first.checked, "nothing kept yet: read from the catalog");
+    assert_eq!((first.country.as_deref(), first.version), (None, 1));
+    let page = conn.search_page(&filter, Some(&first)).await.unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].recording.id, id);
+    assert_eq!(
+        page.entries[0].streams.len(),
+        1,
+        "the streams come with their recording"
+    );
+
+    let kept = conn.search_tenant("posti").await.unwrap();
+    assert!(!kept.checked, "the second search uses the kept copy");
+    assert_eq!(conn.search_page(&filter, Some(&kept)).await.unwrap().entries.len(), 1);
+
+    // Another writer (here the pool; in production possibly another process) changes
+    // the country: the kept copy no longer matches, so the page comes back empty ...
+    let mut tenant = vault.catalog().tenant("posti").await.unwrap();
+    tenant.country = Some("FI".into());
+    vault.catalog().update_tenant(&tenant).await.unwrap();
+    assert!(conn.search_page(&filter, Some(&kept)).await.unwrap().entries.is_empty());
+    // ... and once read again the search finds the recording under the new country.
+    let fresh = conn.checked_search_tenant("posti").await.unwrap();
+    assert_eq!(
+        (fresh.country.as_deref(), fresh.version, fresh.checked),
+        (Some("FI"), 1, true)
+    );
+    assert_eq!(conn.search_page(&filter, Some(&fresh)).await.unwrap().entries.len(), 1);
+
+    // A newly approved policy version outdates the kept copy the same way.
+    let catalog = vault.catalog();
+    let mut version = catalog.policy_versions("posti").await.unwrap().remove(0);
+    version.version = 2;
+    version.state = PolicyVersionState::Pending;
+    let change = PolicyChangeRecord {
+        tenant: "posti".into(),
+        version: 2,
+        from_version: 1,
+        approver_role: "compliance".into(),
+        diff: "{}".into(),
+        decision: None,
+        decided_at: None,
+        decided_by: None,
+        reason: None,
+    };
+    catalog.propose_policy_version(version, change).await.unwrap();
+    catalog
+        .decide_policy_change("posti", 2, PolicyDecision::Approved, "dpo", now(), None)
+        .await
+        .unwrap();
+    let kept = conn.search_tenant("posti").await.unwrap();
+    assert_eq!((kept.version, kept.checked), (1, false));
+    assert!(conn.search_page(&filter, Some(&kept)).await.unwrap().entries.is_empty());
+    let fresh = conn.checked_search_tenant("posti").await.unwrap();
+    assert_eq!(fresh.version, 2);
+    assert_eq!(conn.search_page(&filter, Some(&fresh)).await.unwrap().entries.len(), 1);
+    assert_eq!(
+        conn.search_tenant("posti").await.unwrap().version,
+        2,
+        "kept for the next search"
+    );
+}

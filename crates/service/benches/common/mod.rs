@@ -41,16 +41,21 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-/// Opens a service over `dir/data` (keys in `dir/keys`) with the Posti tenant (country
-/// FI) created from `policies/posti.toml`, as the operator would set it up.
-pub async fn posti_service(dir: &Path) -> Service {
+/// Opens the service over `dir/data` (keys in `dir/keys`) as an earlier run left it.
+pub async fn open_service(dir: &Path) -> Service {
     let settings = ServiceSettings {
         storage_region: Some("eu-eea".into()),
         chunk_ms: 1000,
     };
-    let service = Service::open(&dir.join("data"), &dir.join("keys"), settings)
+    Service::open(&dir.join("data"), &dir.join("keys"), settings)
         .await
-        .expect("open service");
+        .expect("open service")
+}
+
+/// Opens a service over `dir/data` (keys in `dir/keys`) with the Posti tenant (country
+/// FI) created from `policies/posti.toml`, as the operator would set it up.
+pub async fn posti_service(dir: &Path) -> Service {
+    let service = open_service(dir).await;
     let text = std::fs::read_to_string(workspace_root().join("policies/posti.toml")).expect("read posti.toml");
     let now = bench_now();
     service
@@ -167,6 +172,20 @@ pub fn stats(mut times: Vec<Duration>) -> Stats {
         max: *times.last().expect("some times"),
         mean,
     }
+}
+
+/// CPU time this process has used so far (user, system), from `/proc/self/stat`, so
+/// that a phase can be judged by the CPU it takes as well as by its latencies (which
+/// swing with whatever else the machine runs).
+pub fn process_cpu() -> (Duration, Duration) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) ends with ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect();
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 counting from the
+    // state (field 3) as 0. Clock ticks of 10 ms (USER_HZ is 100 on Linux).
+    let ticks = |i: usize| Duration::from_millis(fields.get(i).copied().unwrap_or(0) * 10);
+    (ticks(11), ticks(12))
 }
 
 pub fn ms(d: Duration) -> f64 {
