@@ -99,7 +99,7 @@ pub struct PolicyChangeRecord {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pool: SqlitePool,
-    search: SearchConnections,
+    pub(crate) search: SearchConnections,
     audit: AuditLog,
 }
 

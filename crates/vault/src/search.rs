@@ -81,7 +81,8 @@ impl Catalog {
 impl SearchConnection {
     /// The tenant and its active policy version (see [`Catalog::tenant_with_active_version`]).
     pub async fn tenant_with_active_version(&mut self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
-        tenant_with_active_version_on(&mut **self, name).await
+        let read = tenant_with_active_version_on(&mut **self, name).await;
+        self.keep_if_alive(read)
     }
 
     /// A page of a search: the visible recordings matching `filter` (newest first), each
@@ -98,57 +99,66 @@ impl SearchConnection {
         filter: &RecordingFilter,
         guard: Option<&SearchTenant>,
     ) -> Result<SearchPage, VaultError> {
-        let conn: &mut SqliteConnection = self;
-        let rows = list_query_selecting(PAGE_COLUMNS, filter, guard)
-            .build()
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        let mut agents = AgentsByTenant::new();
-        let mut unfolded: HashMap<String, Vec<String>> = HashMap::new();
-        for row in &rows {
-            let recording = recording_from_row(row)?;
-            let mut streams = children::<StreamColumns>(row, "page_streams")?
-                .into_iter()
-                .map(StreamColumns::record)
-                .collect::<Result<Vec<_>, _>>()?;
-            streams.sort_by_key(|s| s.idx);
-            let mut participants: Vec<ParticipantRecord> = children::<PartyColumns>(row, "page_parties")?
-                .into_iter()
-                .map(PartyColumns::record)
-                .collect();
-            participants.sort_by_key(|p| p.idx);
-            if let Some(agent) = recording.agent.as_deref().filter(|a| !a.trim().is_empty()) {
-                let known = agents.entry(recording.tenant.clone()).or_default();
-                if !known.contains_key(agent) {
-                    if folds_in_sql(agent) {
-                        let by_alias = children::<UserColumns>(row, "page_alias_users")?;
-                        let by_name = children::<UserColumns>(row, "page_name_users")?;
-                        let found = if by_alias.is_empty() { by_name } else { by_alias };
-                        if let Some(user) = UserColumns::user(found)? {
-                            known.insert(agent.to_owned(), user);
-                        }
-                    } else {
-                        unfolded
-                            .entry(recording.tenant.clone())
-                            .or_default()
-                            .push(agent.to_owned());
+        let read = page_on(self, filter, guard).await;
+        self.keep_if_alive(read)
+    }
+}
+
+/// See [`SearchConnection::search_page`].
+async fn page_on(
+    conn: &mut SqliteConnection,
+    filter: &RecordingFilter,
+    guard: Option<&SearchTenant>,
+) -> Result<SearchPage, VaultError> {
+    let rows = list_query_selecting(PAGE_COLUMNS, filter, guard)
+        .build()
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut agents = AgentsByTenant::new();
+    let mut unfolded: HashMap<String, Vec<String>> = HashMap::new();
+    for row in &rows {
+        let recording = recording_from_row(row)?;
+        let mut streams = children::<StreamColumns>(row, "page_streams")?
+            .into_iter()
+            .map(StreamColumns::record)
+            .collect::<Result<Vec<_>, _>>()?;
+        streams.sort_by_key(|s| s.idx);
+        let mut participants: Vec<ParticipantRecord> = children::<PartyColumns>(row, "page_parties")?
+            .into_iter()
+            .map(PartyColumns::record)
+            .collect();
+        participants.sort_by_key(|p| p.idx);
+        if let Some(agent) = recording.agent.as_deref().filter(|a| !a.trim().is_empty()) {
+            let known = agents.entry(recording.tenant.clone()).or_default();
+            if !known.contains_key(agent) {
+                if folds_in_sql(agent) {
+                    let by_alias = children::<UserColumns>(row, "page_alias_users")?;
+                    let by_name = children::<UserColumns>(row, "page_name_users")?;
+                    let found = if by_alias.is_empty() { by_name } else { by_alias };
+                    if let Some(user) = UserColumns::user(found)? {
+                        known.insert(agent.to_owned(), user);
                     }
+                } else {
+                    unfolded
+                        .entry(recording.tenant.clone())
+                        .or_default()
+                        .push(agent.to_owned());
                 }
             }
-            entries.push(RecordingEntry {
-                recording,
-                participants,
-                streams,
-            });
         }
-        for (tenant, list) in unfolded {
-            let list: Vec<&str> = list.iter().map(String::as_str).collect();
-            let found = agent_users_on(conn, &tenant, &list).await?;
-            agents.entry(tenant).or_default().extend(found);
-        }
-        Ok(SearchPage { entries, agents })
+        entries.push(RecordingEntry {
+            recording,
+            participants,
+            streams,
+        });
     }
+    for (tenant, list) in unfolded {
+        let list: Vec<&str> = list.iter().map(String::as_str).collect();
+        let found = agent_users_on(conn, &tenant, &list).await?;
+        agents.entry(tenant).or_default().extend(found);
+    }
+    Ok(SearchPage { entries, agents })
 }
 
 /// The columns of a search page: the recording's own, then its children as JSON arrays

@@ -56,6 +56,8 @@ pub struct SearchTenant {
 #[derive(Debug)]
 pub struct SearchConnection {
     conn: Option<SqliteConnection>,
+    /// The connection failed in a way that leaves it unusable: closed, not given back.
+    broken: bool,
     inner: Arc<Inner>,
     _permit: OwnedSemaphorePermit,
 }
@@ -92,6 +94,7 @@ impl SearchConnections {
         };
         Ok(SearchConnection {
             conn: Some(conn),
+            broken: false,
             inner: self.inner.clone(),
             _permit: permit,
         })
@@ -108,6 +111,18 @@ impl SearchConnections {
 }
 
 impl SearchConnection {
+    /// Passes `result` on; an error saying the connection itself is gone (its worker
+    /// thread, or the file underneath) keeps it from being given back, so the next
+    /// search opens a new one instead of failing on it too.
+    pub(crate) fn keep_if_alive<T>(&mut self, result: Result<T, VaultError>) -> Result<T, VaultError> {
+        if let Err(VaultError::Database(sqlx::Error::WorkerCrashed | sqlx::Error::Io(_) | sqlx::Error::Protocol(_))) =
+            &result
+        {
+            self.broken = true;
+        }
+        result
+    }
+
     /// The tenant as searches last read it, or read now when none was kept.
     pub async fn search_tenant(&mut self, name: &str) -> Result<SearchTenant, VaultError> {
         let kept = self.inner.tenants.lock().expect("search tenants").get(name).cloned();
@@ -155,9 +170,52 @@ impl std::ops::DerefMut for SearchConnection {
 impl Drop for SearchConnection {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take()
+            && !self.broken
             && !self.inner.permits.is_closed()
         {
             self.inner.idle.lock().expect("search connections").push(conn);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle(catalog: &crate::Catalog) -> usize {
+        catalog.search.inner.idle.lock().unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_is_gone_is_not_given_back_and_one_that_only_failed_a_query_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = crate::Catalog::open(&dir.path().join("catalog.sqlite")).await.unwrap();
+        let mut conn = catalog.search_connection().await.unwrap();
+        let missing = conn.tenant_with_active_version("nobody").await;
+        assert!(matches!(missing, Err(VaultError::NotFound(_))));
+        drop(conn);
+        assert_eq!(
+            idle(&catalog),
+            1,
+            "a query that found nothing leaves the connection usable"
+        );
+
+        let mut conn = catalog.search_connection().await.unwrap();
+        let gone: Result<(), VaultError> = conn.keep_if_alive(Err(VaultError::Database(sqlx::Error::WorkerCrashed)));
+        assert!(gone.is_err(), "the error is passed on");
+        drop(conn);
+        assert_eq!(idle(&catalog), 0, "a crashed connection is closed, not reused");
+        // The next search opens a new one.
+        let mut conn = catalog.search_connection().await.unwrap();
+        assert!(matches!(
+            conn.tenant_with_active_version("nobody").await,
+            Err(VaultError::NotFound(_))
+        ));
+        drop(conn);
+        catalog.close().await;
+        assert!(
+            catalog.search_connection().await.is_err(),
+            "a closed catalog takes no searches"
+        );
     }
 }
