@@ -154,6 +154,18 @@ async fn fill(service: &Service, rows: usize, customers: usize, counts: &mut [u3
     start.elapsed()
 }
 
+/// The search every client makes: a customer's number in national form, for a purpose,
+/// with a reason.
+fn search_query(c: usize) -> RecordingQuery {
+    RecordingQuery {
+        tenant: Some("posti".into()),
+        customer_number: Some(customer_national(c)),
+        purpose: Some("verify-agreement".into()),
+        reason: Some("customer asked what was agreed".into()),
+        ..Default::default()
+    }
+}
+
 /// The recordings per customer of a kept catalog (filled by an earlier run).
 async fn count_kept(service: &Service, counts: &mut [u32]) {
     let hasher = NumberHasher::new(service.vault().number_hash_key());
@@ -278,13 +290,7 @@ fn main() {
         if !sequential {
             // Warm the caches as the sequential phases would have.
             for &c in &picks[..warmup] {
-                let query = RecordingQuery {
-                    tenant: Some("posti".into()),
-                    customer_number: Some(customer_national(c)),
-                    purpose: Some("verify-agreement".into()),
-                    reason: Some("customer asked what was agreed".into()),
-                    ..Default::default()
-                };
+                let query = search_query(c);
                 service.list_recordings(&query, &actor, now).await.expect("warm-up");
             }
             println!("sequential phases skipped (LOOKUP_SEQUENTIAL=0): their rows below read 0");
@@ -294,13 +300,7 @@ fn main() {
         let mut service_times = Vec::with_capacity(queries);
         let mut hits = 0_usize;
         for (i, &c) in picks.iter().enumerate() {
-            let query = RecordingQuery {
-                tenant: Some("posti".into()),
-                customer_number: Some(customer_national(c)),
-                purpose: Some("verify-agreement".into()),
-                reason: Some("customer asked what was agreed".into()),
-                ..Default::default()
-            };
+            let query = search_query(c);
             let t0 = Instant::now();
             let found = service
                 .list_recordings(&query, &actor, now)
@@ -358,13 +358,7 @@ fn main() {
             tasks.push(tokio::spawn(async move {
                 let mut times = Vec::with_capacity(mine.len());
                 for (c, expected) in mine.into_iter().zip(counts) {
-                    let query = RecordingQuery {
-                        tenant: Some("posti".into()),
-                        customer_number: Some(customer_national(c)),
-                        purpose: Some("verify-agreement".into()),
-                        reason: Some("customer asked what was agreed".into()),
-                        ..Default::default()
-                    };
+                    let query = search_query(c);
                     let t0 = Instant::now();
                     let found = service.list_recordings(&query, &actor, now).await.expect("search");
                     times.push(t0.elapsed());

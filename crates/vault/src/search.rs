@@ -203,29 +203,18 @@ struct StreamColumns(i64, String, Option<i64>, String, i64, String, i64, i64, i6
 
 impl StreamColumns {
     fn record(self) -> Result<StreamRecord, VaultError> {
-        let StreamColumns(
-            idx,
-            label,
-            participant,
-            codec,
-            sample_rate,
-            object_path,
-            chunks,
-            audio_bytes,
-            packets_lost,
-            seal,
-        ) = self;
+        let seal = StreamSeal::parse(&self.9).ok_or_else(|| VaultError::Corrupt(format!("seal {:?}", self.9)))?;
         Ok(StreamRecord {
-            idx,
-            label,
-            participant,
-            codec,
-            sample_rate,
-            object_path,
-            chunks,
-            audio_bytes,
-            packets_lost,
-            seal: StreamSeal::parse(&seal).ok_or_else(|| VaultError::Corrupt(format!("seal {seal:?}")))?,
+            idx: self.0,
+            label: self.1,
+            participant: self.2,
+            codec: self.3,
+            sample_rate: self.4,
+            object_path: self.5,
+            chunks: self.6,
+            audio_bytes: self.7,
+            packets_lost: self.8,
+            seal,
         })
     }
 }

@@ -124,6 +124,13 @@ fn second(n: u8) -> Vec<u8> {
     vec![n; 8000]
 }
 
+/// An imported recording of one stream (half a second of the byte `n`), sealed.
+async fn one_sealed(vault: &Vault, n: u8) -> Uuid {
+    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
+    writer.put_stream(0, second(n).into(), 4000).await.unwrap();
+    writer.seal(None, None, now()).await.unwrap()
+}
+
 #[tokio::test]
 async fn an_unsealed_capture_gets_a_recovery_seal_on_the_next_start_and_stays_readable() {
     let d = dirs();
@@ -222,9 +229,7 @@ async fn a_stream_spliced_from_another_recording_is_rejected() {
     with_tenant(&vault).await;
     let mut ids = Vec::new();
     for n in 0..2 {
-        let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
-        writer.put_stream(0, second(n).into(), 4000).await.unwrap();
-        ids.push(writer.seal(None, None, now()).await.unwrap());
+        ids.push(one_sealed(&vault, n).await);
     }
     let path = |id: Uuid| d.data.join("objects/posti").join(id.to_string()).join("0.cvs");
     std::fs::copy(path(ids[1]), path(ids[0])).unwrap();
@@ -291,9 +296,7 @@ async fn erasure_destroys_the_key_before_anything_else_and_leaves_a_tombstone() 
     let d = dirs();
     let vault = Vault::open(&d.data, &d.keys).await.unwrap();
     with_tenant(&vault).await;
-    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
-    writer.put_stream(0, second(9).into(), 4000).await.unwrap();
-    let id = writer.seal(None, None, now()).await.unwrap();
+    let id = one_sealed(&vault, 9).await;
     let tombstone = vault.erase(id, "consent withdrawn", now()).await.unwrap();
     assert_eq!(vault.catalog().tombstone(id).await.unwrap(), Some(tombstone));
     assert!(matches!(vault.catalog().entry(id).await, Err(VaultError::NotFound(_))));
@@ -364,9 +367,7 @@ async fn a_search_under_a_kept_tenant_finds_nothing_once_the_tenant_changed_unti
     let d = dirs();
     let vault = Vault::open(&d.data, &d.keys).await.unwrap();
     with_tenant(&vault).await;
-    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
-    writer.put_stream(0, second(1).into(), 4000).await.unwrap();
-    let id = writer.seal(None, None, now()).await.unwrap();
+    let id = one_sealed(&vault, 1).await;
     let filter = RecordingFilter {
         tenant: Some("posti".into()),
         ..Default::default()
