@@ -25,6 +25,7 @@ mod requests;
 mod requests_http;
 mod retention;
 mod rtcp;
+mod search_freshness;
 mod security;
 mod session_timer;
 mod siprec;
