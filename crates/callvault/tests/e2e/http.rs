@@ -21,6 +21,20 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// A bearer token for `tenant`/`name` (`POST /v1/login` with the password).
+    pub(crate) fn token(&self, tenant: &str, name: &str, password: &str) -> String {
+        let answer: serde_json::Value = reqwest::blocking::Client::new()
+            .post(format!("{}/v1/login", self.base))
+            .json(&serde_json::json!({"tenant": tenant, "name": name, "password": password}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        answer["token"].as_str().expect("token").to_owned()
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

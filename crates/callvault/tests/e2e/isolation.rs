@@ -27,14 +27,7 @@ fn to_selfservice_another_tenants_recording_ids_answer_exactly_like_missing_ones
 
     let server = serve(&env);
     let client = Client::new();
-    let login: Value = client
-        .post(format!("{}/v1/login", server.base))
-        .json(&json!({"tenant": "home", "name": "reader", "password": READER_PASSWORD}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let token = login["token"].as_str().expect("token").to_owned();
+    let token = server.token("home", "reader", READER_PASSWORD);
     let read = [("purpose", purpose.as_str()), ("reason", "isolation check")];
     let get = |path: String| -> (u16, String) {
         let response = client

@@ -13,12 +13,7 @@ const PW: &str = "posti-search-freshness-pw-1";
 fn a_tenant_changed_by_another_process_governs_the_running_servers_next_search() {
     let env = Env::new(Some("eu-eea"));
     env.posti_tenant();
-    let out = env.run_stdin(
-        &["admin", "init", "--tenant", "posti", "root", "--password-stdin"],
-        &[],
-        &format!("{PW}\n"),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    admin_init(&env, "posti", "root", PW);
     let add = [
         "user",
         "add",
@@ -38,29 +33,19 @@ fn a_tenant_changed_by_another_process_governs_the_running_servers_next_search()
         "2026-01-05",
     ];
     as_user(&env, "posti/root", PW, &attest).unwrap();
-    // A Finnish customer's call (040 … in Finland is +358 40 …).
-    let finnish = env
-        .ingest(
-            "posti",
-            &stereo_call(1),
-            &meta(
-                "inbound",
-                &["verify-agreement"],
-                json!({"customer_number": "040 1234567"}),
-            ),
-        )
-        .unwrap();
+    // A call from a customer who gives the national number 040 1234567.
+    let meta = meta(
+        "inbound",
+        &["verify-agreement"],
+        json!({"customer_number": "040 1234567"}),
+    );
+    let call = || env.ingest("posti", &stereo_call(1), &meta).unwrap();
+    // In Finland, 040 … is +358 40 ….
+    let finnish = call();
 
     let server = crate::http::serve(&env);
     let client = reqwest::blocking::Client::new();
-    let login: Value = client
-        .post(format!("{}/v1/login", server.base))
-        .json(&json!({"tenant": "posti", "name": "sys", "password": PW}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = server.token("posti", "sys", PW);
     let search = |number: &str| -> Vec<String> {
         let response = client
             .get(format!("{}/v1/recordings", server.base))
@@ -93,17 +78,7 @@ fn a_tenant_changed_by_another_process_governs_the_running_servers_next_search()
         "the national number is read in the tenant's new country at once"
     );
     assert_eq!(search("+358 40 1234567"), vec![finnish.clone()]);
-    let swedish = env
-        .ingest(
-            "posti",
-            &stereo_call(1),
-            &meta(
-                "inbound",
-                &["verify-agreement"],
-                json!({"customer_number": "040 1234567"}),
-            ),
-        )
-        .unwrap();
+    let swedish = call();
     assert_eq!(search("040 1234567"), vec![swedish]);
     drop(server);
 }

@@ -406,6 +406,16 @@ pub fn error_code(stderr: &str) -> Option<String> {
     Some(stderr[start..end].to_owned())
 }
 
+/// Makes `name` the first administrator of `tenant` (`admin init`), with `password`.
+pub fn admin_init(env: &Env, tenant: &str, name: &str, password: &str) {
+    let out = env.run_stdin(
+        &["admin", "init", "--tenant", tenant, name, "--password-stdin"],
+        &[],
+        &format!("{password}\n"),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// Runs `args` as `user` (`--as`, the password in `CALLVAULT_PASSWORD`, `stdin` on
 /// standard input): Ok(stdout), or Err(the error code, else the whole error output).
 pub fn as_user_stdin(env: &Env, user: &str, password: &str, args: &[&str], stdin: &str) -> Result<String, String> {

@@ -59,12 +59,7 @@ fn call(env: &Env, started_at: &str) -> String {
 fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
     let env = Env::new(Some("eu-eea"));
     env.posti_tenant();
-    let out = env.run_stdin(
-        &["admin", "init", "--tenant", "posti", "root", "--password-stdin"],
-        &[],
-        &format!("{PW}\n"),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    admin_init(&env, "posti", "root", PW);
     for team in ["north", "south"] {
         posti(&env, "root", &["team", "add", team]).unwrap();
     }
@@ -180,16 +175,7 @@ fn posti_access_a_call_stays_with_the_team_its_agent_was_in_when_it_started() {
     // stays with south. Bad bodies and a non-administrator are refused with a code.
     let server = crate::http::serve(&env);
     let client = reqwest::blocking::Client::new();
-    let login = |user: &str| -> String {
-        let answer: Value = client
-            .post(format!("{}/v1/login", server.base))
-            .json(&json!({"tenant": "posti", "name": user, "password": PW}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        answer["token"].as_str().unwrap().to_owned()
-    };
+    let login = |user: &str| server.token("posti", user, PW);
     let root = login("root");
     let move_pia = |token: &str, body: Value| -> (u16, Value) {
         let response = client
