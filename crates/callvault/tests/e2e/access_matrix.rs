@@ -202,12 +202,7 @@ impl World {
             env.run(&["tenant", "set", tenant, "--recording", "on"]);
             env.run(&["tenant", "set", tenant, "--retention", "1 year"]);
         }
-        let out = env.run_stdin(
-            &["admin", "init", "--tenant", "home", "root", "--password-stdin"],
-            &[],
-            &format!("{PASSWORD}\n"),
-        );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        admin_init(&env, "home", "root", PASSWORD);
         let server = serve_quietly(&env);
         let mut world = World {
             server,

@@ -20,13 +20,7 @@ const ANNA_PW: &str = "agent-password-0004";
 /// an agent in team `support`.
 fn arlo_people(env: &Env) {
     env.create_tenant("arlo", "arlo-europe");
-    let out = Env::run_stdin(
-        env,
-        &["admin", "init", "--tenant", "arlo", "admin", "--password-stdin"],
-        &[],
-        &format!("{ADMIN_PW}\n"),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    admin_init(env, "arlo", "admin", ADMIN_PW);
     as_user(env, "admin", ADMIN_PW, &["team", "add", "support"]).unwrap();
     for (name, role, password, team) in [
         ("sec", "security-officer", SEC_PW, None),

@@ -231,12 +231,7 @@ pub const COMPLIANCE_PW: &str = "policy-compliance-pw-0003";
 /// The tenant's first administrator (`admin`), a security officer (`sec`) and a
 /// compliance officer (`dpo`).
 pub fn people(env: &Env, tenant: &str) {
-    let out = env.run_stdin(
-        &["admin", "init", "--tenant", tenant, "admin", "--password-stdin"],
-        &[],
-        &format!("{ADMIN_PW}\n"),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    admin_init(env, tenant, "admin", ADMIN_PW);
     let admin = format!("{tenant}/admin");
     for (name, role, password) in [
         ("sec", "security-officer", SECURITY_PW),

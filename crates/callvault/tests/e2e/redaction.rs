@@ -129,13 +129,7 @@ fn whisper(words: &[Spoken], channel: usize) -> Value {
 fn csi_people(env: &Env) {
     env.create_tenant("csi", "csi-works");
     env.ok(&["tenant", "set", "csi", "--retention", "30 days"]);
-    let out = Env::run_stdin(
-        env,
-        &["admin", "init", "--tenant", "csi", "admin", "--password-stdin"],
-        &[],
-        &format!("{ADMIN_PW}\n"),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    admin_init(env, "csi", "admin", ADMIN_PW);
     for (name, role, password) in [("faq", "faq-content-manager", FAQ_PW), ("ceo", "ceo", CEO_PW)] {
         as_user_stdin(
             env,

@@ -29,12 +29,7 @@ pub(crate) fn csi() -> Csi {
     for tenant in ["csi", "other"] {
         env.create_tenant(tenant, "csi-works");
         env.ok(&["tenant", "set", tenant, "--retention", "30 days"]);
-        let out = env.run_stdin(
-            &["admin", "init", "--tenant", tenant, "admin", "--password-stdin"],
-            &[],
-            &format!("{ADMIN_PW}\n"),
-        );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        admin_init(&env, tenant, "admin", ADMIN_PW);
         env.register_admin(tenant, "admin", ADMIN_PW);
     }
     // The fixture reader (CSI names nobody who may erase a recording).
