@@ -219,11 +219,6 @@ impl Catalog {
         tenant_from_row(&row)
     }
 
-    /// A tenant and the version of its policy in force, in one query.
-    pub async fn tenant_with_active_version(&self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
-        tenant_with_active_version_on(&self.pool, name).await
-    }
-
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>, VaultError> {
         let rows = sqlx::query("SELECT * FROM tenants ORDER BY name")
             .fetch_all(&self.pool)
@@ -735,9 +730,9 @@ fn policy_change_from_row(row: &SqliteRow) -> Result<PolicyChangeRecord, VaultEr
 }
 
 /// The query of [`Catalog::list`]: visible recordings matching `filter`, newest first.
-/// See [`Catalog::tenant_with_active_version`].
-pub(crate) async fn tenant_with_active_version_on<'e>(
-    executor: impl sqlx::Executor<'e, Database = Sqlite>,
+/// A tenant and the version of its policy in force, in one query.
+pub(crate) async fn tenant_with_active_version_on(
+    conn: &mut sqlx::SqliteConnection,
     name: &str,
 ) -> Result<(TenantRecord, i64), VaultError> {
     let row = sqlx::query(
@@ -745,7 +740,7 @@ pub(crate) async fn tenant_with_active_version_on<'e>(
          AS active_version FROM tenants t WHERE t.name = ?",
     )
     .bind(name)
-    .fetch_optional(executor)
+    .fetch_optional(conn)
     .await?
     .ok_or_else(|| VaultError::NotFound(format!("tenant {name:?}")))?;
     let version: Option<i64> = row.try_get("active_version")?;

@@ -79,9 +79,9 @@ impl Catalog {
 }
 
 impl SearchConnection {
-    /// The tenant and its active policy version (see [`Catalog::tenant_with_active_version`]).
+    /// The tenant and the version of its policy in force, in one query.
     pub async fn tenant_with_active_version(&mut self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
-        let read = tenant_with_active_version_on(&mut **self, name).await;
+        let read = tenant_with_active_version_on(self, name).await;
         self.keep_if_alive(read)
     }
 
