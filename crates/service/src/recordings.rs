@@ -250,7 +250,7 @@ impl Service {
         'pages: loop {
             filter.limit = Some(page as i64);
             filter.offset = Some(offset as i64);
-            let page_read = conn.search_page(filter, Some(known)).await?;
+            let page_read = conn.search_page(filter, known).await?;
             let entries = page_read.entries;
             if offset == 0 && entries.is_empty() && !known.checked {
                 return Ok(None);

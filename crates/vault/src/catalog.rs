@@ -729,7 +729,6 @@ fn policy_change_from_row(row: &SqliteRow) -> Result<PolicyChangeRecord, VaultEr
     })
 }
 
-/// The query of [`Catalog::list`]: visible recordings matching `filter`, newest first.
 /// A tenant and the version of its policy in force, in one query.
 pub(crate) async fn tenant_with_active_version_on(
     conn: &mut sqlx::SqliteConnection,
@@ -748,6 +747,7 @@ pub(crate) async fn tenant_with_active_version_on(
     Ok((tenant_from_row(&row)?, version))
 }
 
+/// The query of [`Catalog::list`]: visible recordings matching `filter`, newest first.
 pub(crate) fn list_query(filter: &RecordingFilter) -> QueryBuilder<'static, Sqlite> {
     list_query_selecting("r.*", filter, None)
 }

@@ -8,9 +8,9 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::agents::alias_key;
-use crate::catalog::{Catalog, list_query_selecting, parse_ts, recording_from_row, tenant_with_active_version_on};
+use crate::catalog::{Catalog, list_query_selecting, parse_ts, recording_from_row};
 use crate::error::VaultError;
-use crate::records::{ParticipantRecord, RecordingEntry, RecordingFilter, StreamRecord, StreamSeal, TenantRecord};
+use crate::records::{ParticipantRecord, RecordingEntry, RecordingFilter, StreamRecord, StreamSeal};
 use crate::search_conn::{SearchConnection, SearchTenant};
 
 /// Ids per `IN (…)` list: well under SQLite's bound-parameter limit.
@@ -43,15 +43,19 @@ impl AgentUser {
         key: String,
         row: &SqliteRow,
     ) -> Result<(), VaultError> {
-        let moved_at: Option<String> = row.try_get("moved_at")?;
         let user = users.entry(key).or_insert(AgentUser {
             name: row.try_get("name")?,
             team: row.try_get("team")?,
             moves: Vec::new(),
         });
+        user.add_move(row.try_get("moved_at")?, row.try_get("from_team")?)
+    }
+
+    /// Adds the move a row carries (`moved_at` NULL: none), keeping the moves in order.
+    fn add_move(&mut self, moved_at: Option<String>, from_team: Option<String>) -> Result<(), VaultError> {
         if let Some(moved_at) = moved_at {
-            user.moves.push((parse_ts(&moved_at)?, row.try_get("from_team")?));
-            user.moves.sort();
+            self.moves.push((parse_ts(&moved_at)?, from_team));
+            self.moves.sort();
         }
         Ok(())
     }
@@ -79,12 +83,6 @@ impl Catalog {
 }
 
 impl SearchConnection {
-    /// The tenant and the version of its policy in force, in one query.
-    pub async fn tenant_with_active_version(&mut self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
-        let read = tenant_with_active_version_on(self, name).await;
-        self.keep_if_alive(read)
-    }
-
     /// A page of a search: the visible recordings matching `filter` (newest first), each
     /// with its streams, its parties and the user its agent is (see
     /// [`Catalog::agent_users`]), in one statement: the children come back as JSON
@@ -92,14 +90,14 @@ impl SearchConnection {
     /// does (whitespace other than spaces around it, or letters outside ASCII) is looked
     /// up again with [`Catalog::agent_users`]' query.
     ///
-    /// With `guard`, the page is read only while the tenant still has that country and
-    /// active policy version (else it comes back empty: see [`SearchTenant`]).
+    /// The page is read only while the tenant still has the country and active policy
+    /// version `tenant` says (else it comes back empty: see [`SearchTenant`]).
     pub async fn search_page(
         &mut self,
         filter: &RecordingFilter,
-        guard: Option<&SearchTenant>,
+        tenant: &SearchTenant,
     ) -> Result<SearchPage, VaultError> {
-        let read = page_on(self, filter, guard).await;
+        let read = page_on(self, filter, tenant).await;
         self.keep_if_alive(read)
     }
 }
@@ -108,9 +106,9 @@ impl SearchConnection {
 async fn page_on(
     conn: &mut SqliteConnection,
     filter: &RecordingFilter,
-    guard: Option<&SearchTenant>,
+    tenant: &SearchTenant,
 ) -> Result<SearchPage, VaultError> {
-    let rows = list_query_selecting(PAGE_COLUMNS, filter, guard)
+    let rows = list_query_selecting(PAGE_COLUMNS, filter, Some(tenant))
         .build()
         .fetch_all(&mut *conn)
         .await?;
@@ -245,17 +243,12 @@ impl UserColumns {
     fn user(rows: Vec<UserColumns>) -> Result<Option<AgentUser>, VaultError> {
         let mut user: Option<AgentUser> = None;
         for UserColumns(name, team, moved_at, from_team) in rows {
-            let user = user.get_or_insert_with(|| AgentUser {
+            user.get_or_insert_with(|| AgentUser {
                 name,
                 team,
                 moves: Vec::new(),
-            });
-            if let Some(moved_at) = moved_at {
-                user.moves.push((parse_ts(&moved_at)?, from_team));
-            }
-        }
-        if let Some(user) = &mut user {
-            user.moves.sort();
+            })
+            .add_move(moved_at, from_team)?;
         }
         Ok(user)
     }

@@ -11,7 +11,9 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::catalog::tenant_with_active_version_on;
 use crate::error::VaultError;
+use crate::records::TenantRecord;
 
 /// At most this many searches read at once (the rest wait their turn); each connection
 /// keeps its own page cache.
@@ -121,6 +123,12 @@ impl SearchConnection {
             self.broken = true;
         }
         result
+    }
+
+    /// The tenant and the version of its policy in force, in one query.
+    pub async fn tenant_with_active_version(&mut self, name: &str) -> Result<(TenantRecord, i64), VaultError> {
+        let read = tenant_with_active_version_on(self, name).await;
+        self.keep_if_alive(read)
     }
 
     /// The tenant as searches last read it, or read now when none was kept.

@@ -376,7 +376,7 @@ async fn a_search_under_a_kept_tenant_finds_nothing_once_the_tenant_changed_unti
     let first = conn.search_tenant("posti").await.unwrap();
     assert!(first.checked, "nothing kept yet: read from the catalog");
     assert_eq!((first.country.as_deref(), first.version), (None, 1));
-    let page = conn.search_page(&filter, Some(&first)).await.unwrap();
+    let page = conn.search_page(&filter, &first).await.unwrap();
     assert_eq!(page.entries.len(), 1);
     assert_eq!(page.entries[0].recording.id, id);
     assert_eq!(
@@ -387,21 +387,21 @@ async fn a_search_under_a_kept_tenant_finds_nothing_once_the_tenant_changed_unti
 
     let kept = conn.search_tenant("posti").await.unwrap();
     assert!(!kept.checked, "the second search uses the kept copy");
-    assert_eq!(conn.search_page(&filter, Some(&kept)).await.unwrap().entries.len(), 1);
+    assert_eq!(conn.search_page(&filter, &kept).await.unwrap().entries.len(), 1);
 
     // Another writer (here the pool; in production possibly another process) changes
     // the country: the kept copy no longer matches, so the page comes back empty ...
     let mut tenant = vault.catalog().tenant("posti").await.unwrap();
     tenant.country = Some("FI".into());
     vault.catalog().update_tenant(&tenant).await.unwrap();
-    assert!(conn.search_page(&filter, Some(&kept)).await.unwrap().entries.is_empty());
+    assert!(conn.search_page(&filter, &kept).await.unwrap().entries.is_empty());
     // ... and once read again the search finds the recording under the new country.
     let fresh = conn.checked_search_tenant("posti").await.unwrap();
     assert_eq!(
         (fresh.country.as_deref(), fresh.version, fresh.checked),
         (Some("FI"), 1, true)
     );
-    assert_eq!(conn.search_page(&filter, Some(&fresh)).await.unwrap().entries.len(), 1);
+    assert_eq!(conn.search_page(&filter, &fresh).await.unwrap().entries.len(), 1);
 
     // A newly approved policy version outdates the kept copy the same way.
     let catalog = vault.catalog();
@@ -426,10 +426,10 @@ async fn a_search_under_a_kept_tenant_finds_nothing_once_the_tenant_changed_unti
         .unwrap();
     let kept = conn.search_tenant("posti").await.unwrap();
     assert_eq!((kept.version, kept.checked), (1, false));
-    assert!(conn.search_page(&filter, Some(&kept)).await.unwrap().entries.is_empty());
+    assert!(conn.search_page(&filter, &kept).await.unwrap().entries.is_empty());
     let fresh = conn.checked_search_tenant("posti").await.unwrap();
     assert_eq!(fresh.version, 2);
-    assert_eq!(conn.search_page(&filter, Some(&fresh)).await.unwrap().entries.len(), 1);
+    assert_eq!(conn.search_page(&filter, &fresh).await.unwrap().entries.len(), 1);
     assert_eq!(
         conn.search_tenant("posti").await.unwrap().version,
         2,
