@@ -493,44 +493,56 @@ impl Catalog {
             new_participants,
             sealed_at,
         } = seal;
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        // One statement list, one round trip to the connection's thread: the recording's
+        // update first (it alone checks the state), then its new parties and its streams.
+        let mut sql = String::from(
             "UPDATE recordings SET state = ?, ended_at = COALESCE(?, ended_at), duration_ms = COALESCE(?, duration_ms),
                 notes = COALESCE(?, notes), sealed_at = ?
-             WHERE id = ? AND state = 'writing'",
-        )
-        .bind(state.as_str())
-        .bind(ended_at.map(ts))
-        .bind(duration_ms)
-        .bind(notes.map(to_json))
-        .bind(ts(sealed_at))
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(VaultError::Conflict(format!("recording {id} is not being written")));
+             WHERE id = ? AND state = 'writing';",
+        );
+        for _ in new_participants {
+            sql.push_str(
+                "INSERT INTO participants (recording_id, idx, role, name, number, number_hash) VALUES (?, ?, ?, ?, ?, ?);",
+            );
         }
+        for _ in streams {
+            sql.push_str(
+                "UPDATE streams SET chunks = ?, audio_bytes = ?, packets_lost = ?, seal = ? WHERE recording_id = ? AND idx = ?;",
+            );
+        }
+        let id_text = id.to_string();
+        let mut q = sqlx::query(&sql)
+            .bind(state.as_str())
+            .bind(ended_at.map(ts))
+            .bind(duration_ms)
+            .bind(notes.map(to_json))
+            .bind(ts(sealed_at))
+            .bind(&id_text);
         for p in new_participants {
-            sqlx::query("INSERT INTO participants (recording_id, idx, role, name, number, number_hash) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(id.to_string())
+            q = q
+                .bind(&id_text)
                 .bind(p.idx)
                 .bind(&p.role)
                 .bind(&p.name)
                 .bind(&p.number)
-                .bind(&p.number_hash)
-                .execute(&mut *tx)
-                .await?;
+                .bind(&p.number_hash);
         }
         for s in streams {
-            sqlx::query("UPDATE streams SET chunks = ?, audio_bytes = ?, packets_lost = ?, seal = ? WHERE recording_id = ? AND idx = ?")
+            q = q
                 .bind(s.chunks)
                 .bind(s.audio_bytes)
                 .bind(s.packets_lost)
                 .bind(s.seal.as_str())
-                .bind(id.to_string())
-                .bind(s.idx)
-                .execute(&mut *tx)
-                .await?;
+                .bind(&id_text)
+                .bind(s.idx);
+        }
+        let mut tx = self.pool.begin().await?;
+        let changed = q.execute(&mut *tx).await?.rows_affected();
+        // The parties' inserts and the streams' updates change one row each (a stream
+        // the recording lacks changes none): anything else means the recording's own
+        // update found no recording being written.
+        if changed != 1 + (new_participants.len() + streams.len()) as u64 {
+            return Err(VaultError::Conflict(format!("recording {id} is not being written")));
         }
         tx.commit().await?;
         Ok(())

@@ -228,8 +228,6 @@ impl Vault {
         Ok(self.segments.get_or_init(|| spool).clone())
     }
 
-    /// Forces a written object (and its directory entry) to disk before the catalog
-    /// calls it sealed. `object_store`'s local backend renames into place without fsync.
     /// Removes a recording's (now empty) object directory on the local file system.
     pub(crate) fn remove_recording_dir(&self, tenant: &str, id: Uuid) {
         if let Some(root) = &self.local_root {
@@ -237,11 +235,8 @@ impl Vault {
         }
     }
 
-    /// Whether objects live on the local file system (not a remote store).
-    pub(crate) fn is_local(&self) -> bool {
-        self.local_root.is_some()
-    }
-
+    /// Forces a written object (and its directory entry) to disk before the catalog
+    /// calls it sealed. `object_store`'s local backend renames into place without fsync.
     pub(crate) async fn make_durable(&self, path: &ObjectPath) -> Result<(), VaultError> {
         let Some(root) = &self.local_root else { return Ok(()) };
         let file = root.join(path.as_ref());

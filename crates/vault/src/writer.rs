@@ -27,11 +27,9 @@ use crate::spool::SpoolWriter;
 /// (smaller ones are hashed inline: a thread per part would cost more than it saves).
 const PARALLEL_DIGEST_BYTES: usize = 256 << 10;
 
-/// Plaintext per part of a pipelined object write on the local file system: part k
-/// is written while part k+1 is encrypted. Streams up to this size take one write.
-const LOCAL_PART_BYTES: usize = 1 << 20;
-
-/// The same for remote stores (S3 needs parts of at least 5 MiB).
+/// Plaintext per part of a pipelined object write to a remote store (S3 needs parts
+/// of at least 5 MiB): part k is written while part k+1 is encrypted. Streams up to
+/// this size take one write.
 const REMOTE_PART_BYTES: usize = 8 << 20;
 
 /// Parts written concurrently with the encryption of the next one.
@@ -230,9 +228,10 @@ impl RecordingWriter {
     }
 
     /// Encrypts a whole stream (import path) in chunks of `chunk_bytes` and stores it
-    /// durably. On the local file system a stream up to 1 MiB is encrypted into a
-    /// staging file on a blocking thread (BLAKE3 on a second one), fsynced, and renamed
-    /// into place once the catalog row exists; a larger one, or one for a remote store,
+    /// durably. On the local file system the stream is encrypted into a staging file
+    /// on a blocking thread, piece by piece with the disk writing each piece back while
+    /// the next is encrypted (BLAKE3 on a second thread), renamed into place once the
+    /// catalog row exists, and fsynced ([`write_local_object`]); for a remote store it
     /// is written after the row exists, in pipelined parts.
     pub async fn put_stream(&mut self, idx: i64, audio: bytes::Bytes, chunk_bytes: usize) -> Result<(), VaultError> {
         let pos = self.stream_position(idx)?;
@@ -247,7 +246,7 @@ impl RecordingWriter {
         let audio_bytes = audio.len();
         let local_root = self.vault.local_root.clone();
         match local_root {
-            Some(root) if audio.len() <= LOCAL_PART_BYTES => {
+            Some(root) => {
                 let file = root.join(path.as_ref());
                 let row = self.row.take();
                 let runtime = tokio::runtime::Handle::current();
@@ -257,14 +256,9 @@ impl RecordingWriter {
                 .await
                 .map_err(|e| VaultError::Corrupt(format!("object write task: {e}")))??;
             }
-            _ => {
+            None => {
                 self.row_written().await?;
-                let part_bytes = if self.vault.is_local() {
-                    LOCAL_PART_BYTES
-                } else {
-                    REMOTE_PART_BYTES
-                };
-                if audio.len() <= part_bytes {
+                if audio.len() <= REMOTE_PART_BYTES {
                     // One allocation of the exact object size; each chunk is copied and encrypted in place.
                     let mut object =
                         Vec::with_capacity(header.len() + audio.len() + sealed_chunk_len(0) * chunks + trailer_chunk);
@@ -278,7 +272,7 @@ impl RecordingWriter {
                     let mut upload = self.vault.objects().put_multipart(&path).await?;
                     let layout = PartLayout {
                         chunk_bytes,
-                        part_bytes,
+                        part_bytes: REMOTE_PART_BYTES,
                         trailer_chunk,
                     };
                     let written = put_parts(upload.as_mut(), &sealer, &header, &audio, layout).await;
@@ -292,7 +286,6 @@ impl RecordingWriter {
                         }
                     }
                 }
-                self.vault.make_durable(&path).await?;
             }
         }
         let stream = &mut self.entry.streams[pos];
@@ -412,11 +405,15 @@ impl RecordingWriter {
 }
 
 thread_local! {
-    /// A blocking thread's object buffer, kept between objects so that encrypting one
+    /// A blocking thread's piece buffer, kept between objects so that encrypting one
     /// does not fault in fresh pages each time. It only ever holds ciphertext: each
     /// chunk is encrypted in place right after it is copied in.
-    static OBJECT_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    static PIECE_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
+
+/// Plaintext per write of a local object: each piece is written, and its write-back to
+/// the disk started, while the next one is encrypted.
+const LOCAL_PIECE_BYTES: usize = 512 << 10;
 
 /// Where an object is written before it is renamed into place (the local object
 /// store's own convention: `<path>#<suffix>`).
@@ -426,9 +423,12 @@ fn staging_path(file: &Path) -> PathBuf {
     staging.into()
 }
 
-/// Blocking: encrypts `audio` into a staging file next to `file` and fsyncs it; then,
-/// once the catalog row exists (`row`, waited for on `runtime`), renames it into place
-/// and fsyncs the directory. A failure leaves no file behind.
+/// Blocking: encrypts `audio` into a staging file next to `file`, piece by piece, each
+/// piece's write-back to the disk started as soon as it is written (so the disk works
+/// while the rest is encrypted); then, once the catalog row exists (`row`, waited for on
+/// `runtime`), renames it into place and fsyncs the file and its directory. An object
+/// at its final path before the fsyncs is harmless: its recording is not sealed, and
+/// start-up recovery discards it. A failure leaves no file behind.
 fn write_local_object(
     file: &Path,
     header: &[u8],
@@ -442,39 +442,112 @@ fn write_local_object(
         .ok_or_else(|| VaultError::Corrupt("object path without a directory".into()))?;
     std::fs::create_dir_all(dir)?;
     let staging = staging_path(file);
+    let mut placed = false;
     let written = (|| -> Result<(), VaultError> {
         let mut out = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&staging)?;
-        OBJECT_BUFFER.with_borrow_mut(|object| -> std::io::Result<()> {
-            let chunks = audio.len().div_ceil(chunk_bytes);
-            object.clear();
-            object.extend_from_slice(header);
-            let mut hasher = blake3::Hasher::new();
-            seal_chunks(sealer, audio, chunk_bytes, 0, object, &mut hasher);
-            sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &hasher), object);
-            let written = out.write_all(object);
-            // Keep the buffer for the next object only while it is of an ordinary size.
-            if object.capacity() > 2 * LOCAL_PART_BYTES {
-                *object = Vec::new();
-            }
-            written
-        })?;
-        out.sync_all()?;
+        write_pieces(&mut out, header, sealer, audio, chunk_bytes)?;
         if let Some((row, runtime)) = row {
             // The object becomes findable only once its recording's row exists.
             runtime.block_on(join_row(row))?;
         }
         std::fs::rename(&staging, file)?;
+        placed = true;
+        // After the rename, as a plain durable write does: the file's fsync commits the
+        // rename with it, and the directory's fsync then finds little left to do.
+        out.sync_all()?;
+        std::fs::File::open(dir)?.sync_all()?;
         Ok(())
     })();
-    if let Err(err) = written {
-        let _ = std::fs::remove_file(&staging);
-        return Err(err);
+    if written.is_err() {
+        let _ = std::fs::remove_file(if placed { file } else { &staging });
     }
-    std::fs::File::open(dir)?.sync_all()?;
+    written
+}
+
+/// Blocking: the header, the sealed chunks and the trailer, written to `out` in pieces
+/// of about [`LOCAL_PIECE_BYTES`] of plaintext; the plaintext's digest is computed on a
+/// second thread meanwhile when the stream is large enough to be worth one.
+fn write_pieces(
+    out: &mut std::fs::File,
+    header: &[u8],
+    sealer: &ChunkSealer,
+    audio: &[u8],
+    chunk_bytes: usize,
+) -> Result<(), VaultError> {
+    let chunks = audio.len().div_ceil(chunk_bytes);
+    let piece_bytes = (LOCAL_PIECE_BYTES / chunk_bytes).max(1) * chunk_bytes;
+    let pieces = audio.len().div_ceil(piece_bytes).max(1);
+    let write_all = |digest: &mut dyn FnMut() -> blake3::Hasher, out: &mut std::fs::File| {
+        PIECE_BUFFER.with_borrow_mut(|buf| -> std::io::Result<()> {
+            let mut offset = 0u64;
+            for k in 0..pieces {
+                let piece = &audio[(k * piece_bytes).min(audio.len())..((k + 1) * piece_bytes).min(audio.len())];
+                buf.clear();
+                if k == 0 {
+                    buf.extend_from_slice(header);
+                }
+                let first_chunk = (k * piece_bytes / chunk_bytes) as u64;
+                for (i, chunk) in piece.chunks(chunk_bytes).enumerate() {
+                    sealer.seal(first_chunk + i as u64, false, chunk, buf);
+                }
+                if k + 1 == pieces {
+                    sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &digest()), buf);
+                }
+                out.write_all(buf)?;
+                if k + 1 < pieces {
+                    // The last piece is left to the fsync that follows.
+                    start_writeback(out, offset, buf.len());
+                }
+                offset += buf.len() as u64;
+            }
+            // Keep the buffer for the next object only while it is of an ordinary size.
+            if buf.capacity() > 2 * LOCAL_PIECE_BYTES {
+                *buf = Vec::new();
+            }
+            Ok(())
+        })
+    };
+    let hash = || {
+        let mut digest = blake3::Hasher::new();
+        digest.update(audio);
+        digest
+    };
+    if audio.len() >= PARALLEL_DIGEST_BYTES {
+        std::thread::scope(|scope| {
+            let mut hashing = Some(scope.spawn(hash));
+            write_all(
+                &mut || {
+                    let handle = hashing.take().expect("the digest is asked for once");
+                    handle.join().expect("hashing does not panic")
+                },
+                out,
+            )
+        })?;
+    } else {
+        write_all(&mut { hash }, out)?;
+    }
     Ok(())
+}
+
+/// Starts writing `len` bytes of `file` from `offset` back to the disk without waiting
+/// for them (Linux: `posix_fadvise(DONTNEED)` starts write-back of dirty pages, as
+/// PostgreSQL's `pg_flush_data` does where `sync_file_range` is missing); the pages
+/// are not needed again, as a recording is not read back right after it is stored.
+/// Elsewhere a no-op: the final fsync writes everything.
+fn start_writeback(file: &std::fs::File, offset: u64, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+            return;
+        };
+        // Advice only: the fsync that follows is what makes the object durable.
+        let _ = nix::fcntl::posix_fadvise(file, offset, len, nix::fcntl::PosixFadviseAdvice::POSIX_FADV_DONTNEED);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
 }
 
 /// The sealed trailer's plaintext for a whole stream.

@@ -268,6 +268,32 @@ async fn a_large_import_written_in_parts_reads_back_whole_and_truncation_is_dete
 }
 
 #[tokio::test]
+async fn a_large_import_to_a_remote_store_goes_up_in_parts_and_reads_back_whole() {
+    let d = dirs();
+    let store: std::sync::Arc<dyn object_store::ObjectStore> =
+        std::sync::Arc::new(object_store::memory::InMemory::new());
+    let vault = Vault::open_with_store(&d.data, &d.keys, store.clone()).await.unwrap();
+    with_tenant(&vault).await;
+    // 20 MB: three multipart parts of 8 MiB of plaintext, the last one short.
+    let audio: Vec<u8> = (0..20_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
+    writer.put_stream(0, audio.clone().into(), 8000).await.unwrap();
+    let id = writer.seal(None, None, now()).await.unwrap();
+    let entry = vault.catalog().visible_entry(id).await.unwrap();
+    let stream = vault.read_stream(&permit(id), &entry, 0).await.unwrap();
+    assert!(stream.audio == audio, "the audio reads back byte for byte");
+    assert_eq!(stream.trailer.blake3, blake3::hash(&audio).to_hex().to_string());
+    let path = object_store::path::Path::from(entry.streams[0].object_path.as_str());
+    let stored = store.get(&path).await.unwrap().bytes().await.unwrap();
+    assert!(
+        !stored.windows(4096).any(|w| w == &audio[4096..8192]),
+        "the remote store holds no plaintext"
+    );
+}
+
+#[tokio::test]
 async fn keys_must_live_outside_the_data_directory_and_match_the_key_store() {
     let d = dirs();
     let inside = d.data.join("keys");
