@@ -92,7 +92,7 @@ pub(crate) fn authz_grants(p: &Principal, issuer_role: Option<&str>) -> Vec<auth
 type VersionRules = (Arc<Compiled>, Vec<authz::AccessGrant>);
 
 /// What decides a search hit besides its id: hits equal in all of it share one decision.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct DecisionKey {
     tenant: String,
     version: i64,
@@ -190,7 +190,8 @@ impl Service {
 
     /// The decisions on many recordings whose agents are already mapped to users (by
     /// tenant and agent; a search reads them with the page): the person's facts built
-    /// once, and recordings whose facts differ only by id answered once.
+    /// once, recordings whose facts differ only by id answered once, and the rest of
+    /// one policy version decided together over one Cedar entity store.
     pub(crate) async fn decide_with_agents(
         &self,
         principal: &Principal,
@@ -201,16 +202,20 @@ impl Service {
     ) -> Result<Vec<Decision>, ServiceError> {
         let who = authz_principal(principal);
         let mut rules: HashMap<(&str, i64), VersionRules> = HashMap::new();
-        let mut answered: HashMap<DecisionKey, Decision> = HashMap::new();
-        let mut decisions = Vec::with_capacity(records.len());
-        for r in records {
+        // Each recording's facts and, when its id does not matter, the key it shares.
+        let mut items: Vec<(RecordingFacts, Option<DecisionKey>)> = Vec::with_capacity(records.len());
+        // Per policy version, the recordings to evaluate (first of each key, and every
+        // one whose id matters).
+        let mut pending: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
+        let mut first_of_key: HashMap<DecisionKey, usize> = HashMap::new();
+        for (i, r) in records.iter().enumerate() {
             let key = (r.tenant.as_str(), r.policy_version);
             if let std::collections::hash_map::Entry::Vacant(slot) = rules.entry(key) {
                 let compiled = self.compiled(&r.tenant, r.policy_version).await?;
                 let grants = authz_grants(principal, compiled.grant_issuer.as_deref());
                 slot.insert((compiled, grants));
             }
-            let (compiled, grants) = &rules[&key];
+            let (_, grants) = &rules[&key];
             let agent = r.agent.as_deref().unwrap_or_default();
             let user = mapped.get(r.tenant.as_str()).and_then(|m| m.get(agent));
             let facts = facts_of(r, user);
@@ -225,26 +230,53 @@ impl Service {
                 team: facts.team.clone(),
                 direction: r.direction.clone(),
             });
-            if let Some(found) = memo_key.as_ref().and_then(|k| answered.get(k)) {
-                decisions.push(found.clone());
-                continue;
+            let evaluate = match &memo_key {
+                Some(k) => match first_of_key.entry(k.clone()) {
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(i);
+                        true
+                    }
+                    std::collections::hash_map::Entry::Occupied(_) => false,
+                },
+                None => true,
+            };
+            if evaluate {
+                pending.entry(key).or_default().push(i);
             }
-            let decision = compiled.authorizer.decide(&authz::AccessRequest {
+            items.push((facts, memo_key));
+        }
+        let mut decided: Vec<Option<Decision>> = vec![None; records.len()];
+        for (key, indices) in &pending {
+            let (compiled, grants) = &rules[key];
+            let targets: Vec<Target<'_>> = indices.iter().map(|&i| Target::Recording(&items[i].0)).collect();
+            let request = authz::AccessRequest {
                 principal: &who,
                 action: ask.action,
-                target: Target::Recording(&facts),
+                target: targets[0],
                 purpose: ask.purpose,
                 reason: ask.reason,
                 workflow: ask.workflow,
                 grants,
                 now,
-            });
-            if let Some(k) = memo_key {
-                answered.insert(k, decision.clone());
+            };
+            for (&i, decision) in indices.iter().zip(compiled.authorizer.decide_each(&request, &targets)) {
+                decided[i] = Some(decision);
             }
-            decisions.push(decision);
         }
-        Ok(decisions)
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, memo_key))| {
+                let from = memo_key.as_ref().map_or(i, |k| first_of_key[k]);
+                decided[from].clone().ok_or_else(|| {
+                    ServiceError::new(
+                        ErrorKind::Internal,
+                        "internal",
+                        "a recording of the page was not decided",
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The person behind `actor`; anyone else is refused (deny by default) and audited.

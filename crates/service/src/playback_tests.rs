@@ -1,6 +1,7 @@
 //! Supervised playback over a real catalog and vault, with time passed in: a session
 //! streams until the minute it expires and not after, a closed one never again, sessions
-//! survive a restart, and a copy request never opens one (POSTI-SUPERVISED).
+//! survive a restart, and a copy request never opens one (POSTI-SUPERVISED). Also the
+//! search that finds the calls to play: several calls of one agent, decided together.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use governance::Actor;
@@ -306,4 +307,71 @@ async fn posti_supervised_playback_needs_a_session_and_never_opens_for_a_copy_re
         .await
         .unwrap_err();
     assert_eq!(err.code, "playback-closed");
+}
+
+/// Calls that differ only in their id and time share one decision in a search, and every
+/// hit gets it (the page is decided over one Cedar entity store, each distinct case once).
+#[tokio::test]
+async fn a_search_finding_several_calls_of_one_agent_answers_every_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, _, first) = posti(&dir).await;
+    let wav = media::write_wav_pcm16(8000, &[vec![500i16; 8000]]);
+    let mut ids = vec![first];
+    for hour in [11, 12] {
+        let meta = IngestMeta {
+            direction: "inbound".into(),
+            started_at: format!("2026-11-20T{hour}:00:00Z").parse().unwrap(),
+            ended_at: None,
+            customer_number: Some("+358401234567".into()),
+            service_number: Some("+358200100".into()),
+            agent: Some("Alex Agent".into()),
+            purposes: vec!["verify-agreement".into()],
+            consent: None,
+            participants: vec![],
+            withheld_caller_id: false,
+            transferred_from: None,
+        };
+        let stored = service
+            .ingest("posti", &wav, &meta, &Actor::LocalAdministrator, t0())
+            .await;
+        ids.push(stored.unwrap().id.to_string());
+    }
+    let query = crate::RecordingQuery {
+        customer_number: Some("+358 40 1234567".into()),
+        purpose: Some("verify-agreement".into()),
+        reason: Some("customer disputes the agreement".into()),
+        ..Default::default()
+    };
+    // Posti's system administrators see the register (a search), once trained.
+    let admin = service
+        .authenticate_password("posti", "admin", &Secret::new(PW), t0())
+        .await
+        .unwrap();
+    let roles = ["system-administrator".to_owned()];
+    let password = Secret::new(PW);
+    let user = UserRequest {
+        tenant: "posti",
+        name: "sysadmin",
+        roles: &roles,
+        team: None,
+        password: Some(&password),
+    };
+    service.add_user(&admin, &user, t0()).await.unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    service
+        .add_attestation(&admin, "posti", "sysadmin", "recording-basics", day, t0())
+        .await
+        .unwrap();
+    let sysadmin = service
+        .authenticate_password("posti", "sysadmin", &Secret::new(PW), t0())
+        .await
+        .unwrap();
+    let found = service
+        .list_recordings(&query, &Actor::from(sysadmin), t0())
+        .await
+        .unwrap();
+    let mut found: Vec<String> = found.into_iter().map(|r| r.id).collect();
+    found.sort();
+    ids.sort();
+    assert_eq!(found, ids, "all three calls of the agent are found");
 }

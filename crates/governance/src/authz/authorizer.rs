@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::str::FromStr;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer as CedarAuthorizer, Entities, EntityUid, PolicyId, PolicySet, Request,
+    ActionConstraint, Authorizer as CedarAuthorizer, Context, Entities, EntityUid, PolicyId, PolicySet, Request,
     ResourceConstraint, Schema, ValidationMode, Validator,
 };
 use policy::Policy;
@@ -135,33 +135,65 @@ impl Authorizer {
     /// May this be done? Every allow and deny is a Cedar evaluation; anything that goes
     /// wrong while building or evaluating the request is a denial.
     pub fn decide(&self, request: &AccessRequest<'_>) -> Decision {
-        self.evaluate(request, false).unwrap_or_else(Authorizer::invalid)
+        self.evaluate_one(request, false).unwrap_or_else(Authorizer::invalid)
     }
 
     /// Like `decide`, but also checks the request's entities and context against the Cedar
     /// schema (slower; `decide` builds them from typed facts, and the tests check every
     /// matrix cell through this).
     pub fn decide_checked(&self, request: &AccessRequest<'_>) -> Decision {
-        self.evaluate(request, true).unwrap_or_else(Authorizer::invalid)
+        self.evaluate_one(request, true).unwrap_or_else(Authorizer::invalid)
+    }
+
+    /// The decisions on `request` made about each of `targets` in turn (its own target
+    /// is not used), as [`Authorizer::decide`] would give them one by one; the
+    /// principal's and the grants' entities are built once for all of them.
+    pub fn decide_each(&self, request: &AccessRequest<'_>, targets: &[Target<'_>]) -> Vec<Decision> {
+        match self.evaluate(request, targets, false) {
+            Ok(decisions) => decisions,
+            // Something about one target (or two that cannot share a store): each alone.
+            Err(_) if targets.len() > 1 => targets
+                .iter()
+                .map(|target| {
+                    self.decide(&AccessRequest {
+                        target: *target,
+                        ..*request
+                    })
+                })
+                .collect(),
+            Err(error) => targets.iter().map(|_| Authorizer::invalid(error.clone())).collect(),
+        }
     }
 
     fn invalid(error: String) -> Decision {
         Decision::new(false, vec!["request-invalid".into()], None, vec![error])
     }
 
-    fn evaluate(&self, request: &AccessRequest<'_>, check: bool) -> Result<Decision, String> {
-        let on_tenant = matches!(request.target, Target::Tenant(_));
-        let fits = match request.action {
-            AccessAction::Search => true,
-            action if action.is_governed() => !on_tenant,
-            _ => on_tenant,
-        };
-        if !fits {
-            return Err(format!(
-                "action {} does not apply to a {}",
-                request.action.id(),
-                if on_tenant { "tenant" } else { "recording" }
-            ));
+    fn evaluate_one(&self, request: &AccessRequest<'_>, check: bool) -> Result<Decision, String> {
+        let mut decisions = self.evaluate(request, std::slice::from_ref(&request.target), check)?;
+        decisions.pop().ok_or_else(|| "no decision".to_owned())
+    }
+
+    fn evaluate(
+        &self,
+        request: &AccessRequest<'_>,
+        targets: &[Target<'_>],
+        check: bool,
+    ) -> Result<Vec<Decision>, String> {
+        for target in targets {
+            let on_tenant = matches!(target, Target::Tenant(_));
+            let fits = match request.action {
+                AccessAction::Search => true,
+                action if action.is_governed() => !on_tenant,
+                _ => on_tenant,
+            };
+            if !fits {
+                return Err(format!(
+                    "action {} does not apply to a {}",
+                    request.action.id(),
+                    if on_tenant { "tenant" } else { "recording" }
+                ));
+            }
         }
         let schema = check.then_some(&self.schema);
         let grants: Vec<&AccessGrant> = if self.uses_grants {
@@ -173,49 +205,75 @@ impl Authorizer {
         } else {
             Vec::new()
         };
-        let list = entities::entities(&self.types, request, &grants)?;
+        let list = entities::entities(&self.types, request, targets, &grants)?;
         let store = Entities::from_entities(list, schema).map_err(|e| e.to_string())?;
         let principal = self.types.user(&request.principal.id);
         let action = self.types.action(request.action.id());
-        let resource = match request.target {
-            Target::Recording(recording) => self.types.recording(&recording.id),
-            Target::Tenant(tenant) => self.types.tenant(tenant),
-        };
-        let once = |grant: Option<&AccessGrant>| -> Result<Decision, String> {
-            let context = entities::context(&self.types, request, grant)?;
-            let cedar_request = Request::new(principal.clone(), action.clone(), resource.clone(), context, schema)
-                .map_err(|e| e.to_string())?;
-            let policies = &self.slices[slice(request.action, on_tenant)];
-            let response = self.cedar.is_authorized(&cedar_request, policies, &store);
-            let reasons: Vec<String> = response.diagnostics().reason().map(ToString::to_string).collect();
-            let errors: Vec<String> = response.diagnostics().errors().map(ToString::to_string).collect();
-            let cedar_allowed = response.decision() == cedar_policy::Decision::Allow;
-            if !errors.is_empty() {
-                // Fail closed: a rule that could not be evaluated may have been a forbid.
-                let reasons = if cedar_allowed || reasons.is_empty() {
-                    vec!["evaluation-error".to_owned()]
-                } else {
-                    reasons
-                };
-                return Ok(Decision::new(false, reasons, None, errors));
-            }
-            Ok(Decision::new(
-                cedar_allowed,
-                reasons,
-                grant.filter(|_| cedar_allowed).map(|g| g.id.clone()),
-                errors,
-            ))
-        };
         let mut tried = HashSet::new();
-        let mut grants: Vec<&AccessGrant> = grants.into_iter().filter(|g| tried.insert(g.id.as_str())).collect();
-        if grants.is_empty() || self.cedar_uses_grants {
+        let grants: Vec<&AccessGrant> = grants.into_iter().filter(|g| tried.insert(g.id.as_str())).collect();
+        // The context of an evaluation without a grant, then under each grant in turn.
+        let contexts: Vec<Context> = std::iter::once(None)
+            .chain(grants.iter().map(|g| Some(*g)))
+            .map(|grant| entities::context(&self.types, request, grant))
+            .collect::<Result<_, _>>()?;
+        let mut decisions = Vec::with_capacity(targets.len());
+        for target in targets {
+            let on_tenant = matches!(target, Target::Tenant(_));
+            let resource = match target {
+                Target::Recording(recording) => self.types.recording(&recording.id),
+                Target::Tenant(tenant) => self.types.tenant(tenant),
+            };
+            let policies = &self.slices[slice(request.action, on_tenant)];
+            let once = |which: usize| -> Result<Decision, String> {
+                let grant = which.checked_sub(1).map(|i| grants[i]);
+                let cedar_request = Request::new(
+                    principal.clone(),
+                    action.clone(),
+                    resource.clone(),
+                    contexts[which].clone(),
+                    schema,
+                )
+                .map_err(|e| e.to_string())?;
+                let response = self.cedar.is_authorized(&cedar_request, policies, &store);
+                let reasons: Vec<String> = response.diagnostics().reason().map(ToString::to_string).collect();
+                let errors: Vec<String> = response.diagnostics().errors().map(ToString::to_string).collect();
+                let cedar_allowed = response.decision() == cedar_policy::Decision::Allow;
+                if !errors.is_empty() {
+                    // Fail closed: a rule that could not be evaluated may have been a forbid.
+                    let reasons = if cedar_allowed || reasons.is_empty() {
+                        vec!["evaluation-error".to_owned()]
+                    } else {
+                        reasons
+                    };
+                    return Ok(Decision::new(false, reasons, None, errors));
+                }
+                Ok(Decision::new(
+                    cedar_allowed,
+                    reasons,
+                    grant.filter(|_| cedar_allowed).map(|g| g.id.clone()),
+                    errors,
+                ))
+            };
+            decisions.push(self.under_grants(grants.len(), once)?);
+        }
+        Ok(decisions)
+    }
+
+    /// One decision from evaluations without a grant (`once(0)`) and under grant `i`
+    /// (`once(i + 1)`), in the order the rules need.
+    fn under_grants(
+        &self,
+        grants: usize,
+        once: impl Fn(usize) -> Result<Decision, String>,
+    ) -> Result<Decision, String> {
+        if grants == 0 || self.cedar_uses_grants {
             // Without grants, then under each grant in turn.
-            let first = once(None)?;
+            let first = once(0)?;
             if first.is_allowed() {
                 return Ok(first);
             }
-            for grant in grants {
-                let with_grant = once(Some(grant))?;
+            for which in 1..=grants {
+                let with_grant = once(which)?;
                 if with_grant.is_allowed() {
                     return Ok(with_grant);
                 }
@@ -225,8 +283,8 @@ impl Authorizer {
         // The generated rules mention a grant only in permits, as one more condition: a request
         // allowed without a grant is allowed under any grant, so trying each grant suffices.
         let mut first_denial = None;
-        for grant in grants.drain(..) {
-            let mut decision = once(Some(grant))?;
+        for which in 1..=grants {
+            let mut decision = once(which)?;
             if decision.is_allowed() {
                 if !decision.reasons().iter().any(|r| self.grant_rules.contains(r)) {
                     decision.clear_grant();

@@ -1,9 +1,10 @@
-//! Builds the Cedar entities and context of one request from the plain facts.
+//! Builds the Cedar entities and context of a request from the plain facts (one
+//! request, or several that differ only in the recording they are about).
 //!
 //! Relationship facts are laid out as Cedar hierarchy (user in role, team in team, grantee in
 //! grant) and attributes; every comparison with the time happens in the Cedar rules.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 
@@ -89,10 +90,14 @@ pub(crate) fn is_grantee(principal: &Principal, grant: &AccessGrant) -> bool {
         }
 }
 
-/// The entities of one request. `grants` are the principal's candidate grants.
+/// The entities of `request` made about each of `targets` (its own target is not
+/// used): the principal and the grants once, each target's own entities beside them.
+/// `grants` are the principal's candidate grants. Two targets placing one team under
+/// different parents cannot share a store: an error (decide them one by one).
 pub(crate) fn entities(
     types: &Types,
     request: &AccessRequest<'_>,
+    targets: &[Target<'_>],
     grants: &[&AccessGrant],
 ) -> Result<Vec<Entity>, String> {
     let principal = request.principal;
@@ -147,7 +152,9 @@ pub(crate) fn entities(
 
     // Tenants, the agent and the issuer are compared by identity only: no entities for them
     // (kept small: this runs on every decision).
-    if let Target::Recording(recording) = request.target {
+    let mut team_parents: HashMap<EntityUid, EntityUid> = HashMap::new();
+    for target in targets {
+        let Target::Recording(recording) = target else { continue };
         let mut attrs = vec![
             ("tenant".to_owned(), entity_ref(types.tenant(&recording.tenant))),
             (
@@ -165,15 +172,21 @@ pub(crate) fn entities(
             let chain: Vec<&String> = std::iter::once(team).chain(&recording.parent_teams).collect();
             for (i, member) in chain.iter().enumerate() {
                 let Some(parent) = chain.get(i + 1) else { break };
-                let uid = types.team(member);
-                if seen.insert(uid.clone()) {
-                    out.push(make(uid, vec![], vec![types.team(parent)])?);
+                let (uid, parent) = (types.team(member), types.team(parent));
+                match team_parents.get(&uid) {
+                    Some(known) if *known == parent => {}
+                    Some(_) => return Err(format!("team {member} has two parents in one request")),
+                    None => {
+                        team_parents.insert(uid.clone(), parent.clone());
+                        out.push(make(uid, vec![], vec![parent])?);
+                    }
                 }
             }
         }
         let uid = types.recording(&recording.id);
-        seen.insert(uid.clone());
-        out.push(make(uid, attrs, vec![])?);
+        if seen.insert(uid.clone()) {
+            out.push(make(uid, attrs, vec![])?);
+        }
     }
 
     for grant in grants {

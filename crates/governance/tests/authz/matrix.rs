@@ -177,3 +177,55 @@ fn telephone_office_access_matrix() {
 fn webeo_access_matrix() {
     check_policy("webeo");
 }
+
+/// A search decides a page of recordings together over one entity store
+/// (`Authorizer::decide_each`): for every policy and every cell, the recordings of all
+/// relationships decided together get exactly the decisions each gets alone; so do
+/// recordings that place one team under different parents (they cannot share a store).
+#[test]
+fn a_page_decided_together_answers_as_each_recording_alone() {
+    for id in policies() {
+        let file = matrix(&id);
+        let authorizer = authorizer(&id);
+        let dimensions = &file.dimensions;
+        for cell in dimensions.cells() {
+            if cell.relationship != dimensions.relationships[0] {
+                continue;
+            }
+            let worlds: Vec<World> = dimensions
+                .relationships
+                .iter()
+                .map(|relationship| {
+                    let cell = crate::support::Cell {
+                        relationship: relationship.clone(),
+                        ..cell.clone()
+                    };
+                    World::new(&file, Table::Recording, &cell)
+                })
+                .collect();
+            let mut recordings: Vec<_> = worlds.iter().map(|w| w.recording.clone()).collect();
+            let mut moved = recordings[0].clone();
+            moved.id.push_str("-moved");
+            moved.parent_teams = vec!["division-1".into()];
+            let mut moved_again = moved.clone();
+            moved_again.id.push_str("-again");
+            moved_again.parent_teams = vec!["division-2".into()];
+            recordings.extend([moved, moved_again]);
+            let request = worlds[0].request(Table::Recording, crate::support::REASON);
+            for page in [&recordings[..worlds.len()], &recordings[..]] {
+                let targets: Vec<_> = page.iter().map(governance::authz::Target::Recording).collect();
+                let together = authorizer.decide_each(&request, &targets);
+                let alone: Vec<_> = targets
+                    .iter()
+                    .map(|target| {
+                        authorizer.decide(&governance::authz::AccessRequest {
+                            target: *target,
+                            ..request
+                        })
+                    })
+                    .collect();
+                assert_eq!(together, alone, "{id}: {cell} ({} recordings)", page.len());
+            }
+        }
+    }
+}
