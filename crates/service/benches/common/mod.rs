@@ -11,6 +11,11 @@ use governance::Actor;
 use media::{SampleEncoding, WavAudio};
 use service::{Service, ServiceSettings, TenantChange};
 
+/// The allocator the `callvault` binary runs with (`crates/callvault/src/main.rs`), so
+/// that the benches measure the service as it is shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The workspace root (benches run with the package directory as working directory).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
