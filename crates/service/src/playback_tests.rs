@@ -31,6 +31,29 @@ async fn open_service(dir: &tempfile::TempDir) -> Service {
         .unwrap()
 }
 
+/// A Posti user `name` with `role`, trained (`training`, on 1 November), signed in.
+async fn trained_user(service: &Service, admin: &Principal, name: &str, role: &str, training: &str) -> Principal {
+    let roles = [role.to_owned()];
+    let password = Secret::new(PW);
+    let user = UserRequest {
+        tenant: "posti",
+        name,
+        roles: &roles,
+        team: None,
+        password: Some(&password),
+    };
+    service.add_user(admin, &user, t0()).await.unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    service
+        .add_attestation(admin, "posti", name, training, day, t0())
+        .await
+        .unwrap();
+    service
+        .authenticate_password("posti", name, &password, t0())
+        .await
+        .unwrap()
+}
+
 /// Posti with an administrator and `handler` (compliance, trained); one call of
 /// +358401234567 at 10:00. Returns the service, the handler and the recording id.
 async fn posti(dir: &tempfile::TempDir) -> (Service, Principal, String) {
@@ -49,25 +72,7 @@ async fn posti(dir: &tempfile::TempDir) -> (Service, Principal, String) {
         .authenticate_password("posti", "admin", &Secret::new(PW), t0())
         .await
         .unwrap();
-    let roles = ["compliance".to_owned()];
-    let password = Secret::new(PW);
-    let user = UserRequest {
-        tenant: "posti",
-        name: "handler",
-        roles: &roles,
-        team: None,
-        password: Some(&password),
-    };
-    service.add_user(&admin, &user, t0()).await.unwrap();
-    let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-    service
-        .add_attestation(&admin, "posti", "handler", "call-recording-basics", day, t0())
-        .await
-        .unwrap();
-    let handler = service
-        .authenticate_password("posti", "handler", &Secret::new(PW), t0())
-        .await
-        .unwrap();
+    let handler = trained_user(&service, &admin, "handler", "compliance", "call-recording-basics").await;
     let wav = media::write_wav_pcm16(8000, &[vec![1000i16; 8000], vec![-1000i16; 8000]]);
     let meta = IngestMeta {
         direction: "inbound".into(),
@@ -347,25 +352,7 @@ async fn a_search_finding_several_calls_of_one_agent_answers_every_one() {
         .authenticate_password("posti", "admin", &Secret::new(PW), t0())
         .await
         .unwrap();
-    let roles = ["system-administrator".to_owned()];
-    let password = Secret::new(PW);
-    let user = UserRequest {
-        tenant: "posti",
-        name: "sysadmin",
-        roles: &roles,
-        team: None,
-        password: Some(&password),
-    };
-    service.add_user(&admin, &user, t0()).await.unwrap();
-    let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-    service
-        .add_attestation(&admin, "posti", "sysadmin", "recording-basics", day, t0())
-        .await
-        .unwrap();
-    let sysadmin = service
-        .authenticate_password("posti", "sysadmin", &Secret::new(PW), t0())
-        .await
-        .unwrap();
+    let sysadmin = trained_user(&service, &admin, "sysadmin", "system-administrator", "recording-basics").await;
     let found = service
         .list_recordings(&query, &Actor::from(sysadmin), t0())
         .await
