@@ -74,32 +74,21 @@ async fn posti(dir: &tempfile::TempDir) -> (Service, Principal, String) {
         .unwrap();
     let handler = trained_user(&service, &admin, "handler", "compliance", "call-recording-basics").await;
     let wav = media::write_wav_pcm16(8000, &[vec![1000i16; 8000], vec![-1000i16; 8000]]);
-    let meta = IngestMeta {
-        direction: "inbound".into(),
-        started_at: "2026-11-20T10:00:00Z".parse().unwrap(),
-        ended_at: None,
-        customer_number: Some("+358401234567".into()),
-        service_number: Some("+358200100".into()),
-        agent: Some("Alex Agent".into()),
-        purposes: vec!["verify-agreement".into()],
-        consent: None,
-        participants: vec![
-            ParticipantMeta {
-                role: "customer".into(),
-                name: None,
-                number: Some("+358401234567".into()),
-                channel: Some(0),
-            },
-            ParticipantMeta {
-                role: "agent".into(),
-                name: None,
-                number: None,
-                channel: Some(1),
-            },
-        ],
-        withheld_caller_id: false,
-        transferred_from: None,
-    };
+    let parties = vec![
+        ParticipantMeta {
+            role: "customer".into(),
+            name: None,
+            number: Some("+358401234567".into()),
+            channel: Some(0),
+        },
+        ParticipantMeta {
+            role: "agent".into(),
+            name: None,
+            number: None,
+            channel: Some(1),
+        },
+    ];
+    let meta = call_of_alex("2026-11-20T10:00:00Z", parties);
     let id = service
         .ingest("posti", &wav, &meta, &Actor::LocalAdministrator, t0())
         .await
@@ -107,6 +96,23 @@ async fn posti(dir: &tempfile::TempDir) -> (Service, Principal, String) {
         .id
         .to_string();
     (service, handler, id)
+}
+
+/// An inbound call of +358401234567 taken by Alex Agent at `started_at`.
+fn call_of_alex(started_at: &str, participants: Vec<ParticipantMeta>) -> IngestMeta {
+    IngestMeta {
+        direction: "inbound".into(),
+        started_at: started_at.parse().unwrap(),
+        ended_at: None,
+        customer_number: Some("+358401234567".into()),
+        service_number: Some("+358200100".into()),
+        agent: Some("Alex Agent".into()),
+        purposes: vec!["verify-agreement".into()],
+        consent: None,
+        participants,
+        withheld_caller_id: false,
+        transferred_from: None,
+    }
 }
 
 /// A request of `kind`, verified, searched, its one recording decided `fulfil`.
@@ -323,19 +329,7 @@ async fn a_search_finding_several_calls_of_one_agent_answers_every_one() {
     let wav = media::write_wav_pcm16(8000, &[vec![500i16; 8000]]);
     let mut ids = vec![first];
     for hour in [11, 12] {
-        let meta = IngestMeta {
-            direction: "inbound".into(),
-            started_at: format!("2026-11-20T{hour}:00:00Z").parse().unwrap(),
-            ended_at: None,
-            customer_number: Some("+358401234567".into()),
-            service_number: Some("+358200100".into()),
-            agent: Some("Alex Agent".into()),
-            purposes: vec!["verify-agreement".into()],
-            consent: None,
-            participants: vec![],
-            withheld_caller_id: false,
-            transferred_from: None,
-        };
+        let meta = call_of_alex(&format!("2026-11-20T{hour}:00:00Z"), vec![]);
         let stored = service
             .ingest("posti", &wav, &meta, &Actor::LocalAdministrator, t0())
             .await;
