@@ -211,11 +211,18 @@ impl Authorizer {
         let action = self.types.action(request.action.id());
         let mut tried = HashSet::new();
         let grants: Vec<&AccessGrant> = grants.into_iter().filter(|g| tried.insert(g.id.as_str())).collect();
-        // The context of an evaluation without a grant, then under each grant in turn.
-        let contexts: Vec<Context> = std::iter::once(None)
-            .chain(grants.iter().map(|g| Some(*g)))
-            .map(|grant| entities::context(&self.types, request, grant))
-            .collect::<Result<_, _>>()?;
+        // The context of an evaluation without a grant (0), then under grant i (i + 1),
+        // each built when first needed and shared by the targets.
+        let contexts: Vec<std::cell::OnceCell<Context>> =
+            (0..=grants.len()).map(|_| std::cell::OnceCell::new()).collect();
+        let context = |which: usize| -> Result<Context, String> {
+            if let Some(built) = contexts[which].get() {
+                return Ok(built.clone());
+            }
+            let grant = which.checked_sub(1).map(|i| grants[i]);
+            let built = entities::context(&self.types, request, grant)?;
+            Ok(contexts[which].get_or_init(|| built).clone())
+        };
         let mut decisions = Vec::with_capacity(targets.len());
         for target in targets {
             let on_tenant = matches!(target, Target::Tenant(_));
@@ -230,7 +237,7 @@ impl Authorizer {
                     principal.clone(),
                     action.clone(),
                     resource.clone(),
-                    contexts[which].clone(),
+                    context(which)?,
                     schema,
                 )
                 .map_err(|e| e.to_string())?;
