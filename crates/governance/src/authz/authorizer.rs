@@ -210,7 +210,10 @@ impl Authorizer {
         let principal = self.types.user(&request.principal.id);
         let action = self.types.action(request.action.id());
         let mut tried = HashSet::new();
-        let grants: Vec<&AccessGrant> = grants.into_iter().filter(|g| tried.insert(g.id.as_str())).collect();
+        let mut grants: Vec<&AccessGrant> = grants.into_iter().filter(|g| tried.insert(g.id.as_str())).collect();
+        // The grant reaching furthest first: the one most likely to allow (an expired one
+        // cannot), so a person holding an old and a new grant is decided in one evaluation.
+        grants.sort_by_key(|g| std::cmp::Reverse(g.expires_at));
         // The context of an evaluation without a grant (0), then under grant i (i + 1),
         // each built when first needed and shared by the targets.
         let contexts: Vec<std::cell::OnceCell<Context>> =
