@@ -23,8 +23,8 @@ use crate::reader::StreamTrailer;
 use crate::records::{ParticipantRecord, RecordingEntry, RecordingState, StreamSeal};
 use crate::spool::SpoolWriter;
 
-/// Parts at least this large are hashed on a second thread while they are encrypted
-/// (smaller ones are hashed inline: a thread per part would cost more than it saves).
+/// Streams at least this large are hashed on a second thread while they are encrypted
+/// (smaller ones are hashed inline: a thread would cost more than it saves).
 const PARALLEL_DIGEST_BYTES: usize = 256 << 10;
 
 /// Plaintext per part of a pipelined object write to a remote store (S3 needs parts
@@ -259,13 +259,10 @@ impl RecordingWriter {
             None => {
                 self.row_written().await?;
                 if audio.len() <= REMOTE_PART_BYTES {
-                    // One allocation of the exact object size; each chunk is copied and encrypted in place.
+                    // One allocation of the exact object size, filled piece by piece.
                     let mut object =
                         Vec::with_capacity(header.len() + audio.len() + sealed_chunk_len(0) * chunks + trailer_chunk);
-                    object.extend_from_slice(&header);
-                    let mut hasher = blake3::Hasher::new();
-                    seal_chunks(&sealer, &audio, chunk_bytes, 0, &mut object, &mut hasher);
-                    sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &hasher), &mut object);
+                    write_pieces(&mut object, &header, &sealer, &audio, chunk_bytes, |_, _, _| {})?;
                     debug_assert_eq!(object.len(), object.capacity());
                     self.vault.objects().put(&path, object.into()).await?;
                 } else {
@@ -405,7 +402,7 @@ impl RecordingWriter {
 }
 
 thread_local! {
-    /// A blocking thread's piece buffer, kept between objects so that encrypting one
+    /// A thread's piece buffer, kept between objects so that encrypting one
     /// does not fault in fresh pages each time. It only ever holds ciphertext: each
     /// chunk is encrypted in place right after it is copied in.
     static PIECE_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -448,7 +445,7 @@ fn write_local_object(
             .write(true)
             .create_new(true)
             .open(&staging)?;
-        write_pieces(&mut out, header, sealer, audio, chunk_bytes)?;
+        write_pieces(&mut out, header, sealer, audio, chunk_bytes, start_writeback)?;
         if let Some((row, runtime)) = row {
             // The object becomes findable only once its recording's row exists.
             runtime.block_on(join_row(row))?;
@@ -467,20 +464,22 @@ fn write_local_object(
     written
 }
 
-/// Blocking: the header, the sealed chunks and the trailer, written to `out` in pieces
-/// of about [`LOCAL_PIECE_BYTES`] of plaintext; the plaintext's digest is computed on a
+/// The header, the sealed chunks and the trailer, written to `out` (a staging file, or
+/// a remote object's buffer) in pieces of about [`LOCAL_PIECE_BYTES`] of plaintext,
+/// `written` told of each piece but the last; the plaintext's digest is computed on a
 /// second thread meanwhile when the stream is large enough to be worth one.
-fn write_pieces(
-    out: &mut std::fs::File,
+fn write_pieces<W: Write>(
+    out: &mut W,
     header: &[u8],
     sealer: &ChunkSealer,
     audio: &[u8],
     chunk_bytes: usize,
+    written: impl Fn(&W, u64, usize),
 ) -> Result<(), VaultError> {
     let chunks = audio.len().div_ceil(chunk_bytes);
     let piece_bytes = (LOCAL_PIECE_BYTES / chunk_bytes).max(1) * chunk_bytes;
     let pieces = audio.len().div_ceil(piece_bytes).max(1);
-    let write_all = |digest: &mut dyn FnMut() -> blake3::Hasher, out: &mut std::fs::File| {
+    let write_all = |digest: &mut dyn FnMut() -> blake3::Hasher, out: &mut W| {
         PIECE_BUFFER.with_borrow_mut(|buf| -> std::io::Result<()> {
             let mut offset = 0u64;
             for k in 0..pieces {
@@ -499,7 +498,7 @@ fn write_pieces(
                 out.write_all(buf)?;
                 if k + 1 < pieces {
                     // The last piece is left to the fsync that follows.
-                    start_writeback(out, offset, buf.len());
+                    written(out, offset, buf.len());
                 }
                 offset += buf.len() as u64;
             }
@@ -560,35 +559,6 @@ fn trailer(chunks: usize, audio_bytes: usize, digest: &blake3::Hasher) -> Vec<u8
         cut: None,
     }
     .to_bytes()
-}
-
-/// Seals `audio` as chunks numbered from `first_chunk` into `out` and feeds the
-/// plaintext to `digest`; a large part is hashed on a second thread meanwhile.
-fn seal_chunks(
-    sealer: &ChunkSealer,
-    audio: &[u8],
-    chunk_bytes: usize,
-    first_chunk: u64,
-    out: &mut Vec<u8>,
-    digest: &mut blake3::Hasher,
-) {
-    let seal_all = |out: &mut Vec<u8>| {
-        for (i, chunk) in audio.chunks(chunk_bytes).enumerate() {
-            sealer.seal(first_chunk + i as u64, false, chunk, out);
-        }
-    };
-    if audio.len() >= PARALLEL_DIGEST_BYTES {
-        std::thread::scope(|scope| {
-            let hashing = scope.spawn(|| {
-                digest.update(audio);
-            });
-            seal_all(out);
-            hashing.join().expect("hashing does not panic");
-        });
-    } else {
-        seal_all(out);
-        digest.update(audio);
-    }
 }
 
 /// How a pipelined stream is cut: chunk size, plaintext per part, sealed trailer size.

@@ -241,25 +241,32 @@ async fn a_stream_spliced_from_another_recording_is_rejected() {
     assert!(vault.read_stream(&permit(ids[0]), &other, 0).await.is_err());
 }
 
-#[tokio::test]
-async fn a_large_import_written_in_parts_reads_back_whole_and_truncation_is_detected() {
-    let d = dirs();
-    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
-    with_tenant(&vault).await;
-    // 21 MB in 16,000-byte chunks: pipelined parts whose size is not a power of two.
-    let audio: Vec<u8> = (0..21_000_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+/// Imports `len` bytes of varied audio in `chunk`-byte chunks as one stream, seals it and
+/// checks that it reads back byte for byte with the right trailer. Returns the audio and
+/// the sealed entry.
+async fn import_large(vault: &Vault, len: u32, chunk: usize) -> (Vec<u8>, RecordingEntry) {
+    with_tenant(vault).await;
+    let audio: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
-    writer.put_stream(0, audio.clone().into(), 16_000).await.unwrap();
+    writer.put_stream(0, audio.clone().into(), chunk).await.unwrap();
     let id = writer.seal(None, None, now()).await.unwrap();
     let entry = vault.catalog().visible_entry(id).await.unwrap();
     let stream = vault.read_stream(&permit(id), &entry, 0).await.unwrap();
     assert_eq!(stream.audio.len(), audio.len());
     assert!(stream.audio == audio, "the audio reads back byte for byte");
-    assert_eq!(stream.trailer.chunks, audio.len().div_ceil(16_000) as u64);
+    assert_eq!(stream.trailer.chunks, audio.len().div_ceil(chunk) as u64);
     assert_eq!(stream.trailer.blake3, blake3::hash(&audio).to_hex().to_string());
-    // Cut at a part boundary: the reader notices the missing tail.
+    (audio, entry)
+}
+
+#[tokio::test]
+async fn a_large_import_written_in_pieces_reads_back_whole_and_truncation_is_detected() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    // 21 MB in 16,000-byte chunks: 41 pieces written (and written back) one after another.
+    let (_, entry) = import_large(&vault, 21_000_000, 16_000).await;
+    let id = entry.recording.id;
+    // Cut in half: the reader notices the missing tail.
     let path = d.data.join("objects/posti").join(id.to_string()).join("0.cvs");
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
@@ -273,18 +280,8 @@ async fn a_large_import_to_a_remote_store_goes_up_in_parts_and_reads_back_whole(
     let store: std::sync::Arc<dyn object_store::ObjectStore> =
         std::sync::Arc::new(object_store::memory::InMemory::new());
     let vault = Vault::open_with_store(&d.data, &d.keys, store.clone()).await.unwrap();
-    with_tenant(&vault).await;
     // 20 MB: three multipart parts of 8 MiB of plaintext, the last one short.
-    let audio: Vec<u8> = (0..20_000_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
-        .collect();
-    let mut writer = vault.begin(entry(RecordingSource::Ingest, 1)).await.unwrap();
-    writer.put_stream(0, audio.clone().into(), 8000).await.unwrap();
-    let id = writer.seal(None, None, now()).await.unwrap();
-    let entry = vault.catalog().visible_entry(id).await.unwrap();
-    let stream = vault.read_stream(&permit(id), &entry, 0).await.unwrap();
-    assert!(stream.audio == audio, "the audio reads back byte for byte");
-    assert_eq!(stream.trailer.blake3, blake3::hash(&audio).to_hex().to_string());
+    let (audio, entry) = import_large(&vault, 20_000_000, 8000).await;
     let path = object_store::path::Path::from(entry.streams[0].object_path.as_str());
     let stored = store.get(&path).await.unwrap().bytes().await.unwrap();
     assert!(
