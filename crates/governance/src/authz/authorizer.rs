@@ -11,6 +11,7 @@ use policy::Policy;
 
 use super::entities::{self, Types, is_grantee};
 use super::generate::{GeneratedRule, generate};
+use super::principals::PrincipalStores;
 use super::request::{AccessGrant, AccessRequest, Decision, Target};
 use super::schema::{AccessAction, schema};
 
@@ -52,6 +53,8 @@ pub struct Authorizer {
     /// The generated rules that need a grant (`access.rules[i]` with `requires_grant`).
     grant_rules: HashSet<String>,
     cedar: CedarAuthorizer,
+    /// The entities of the people decided about recently (not those of `decide_checked`).
+    principals: PrincipalStores,
 }
 
 impl Authorizer {
@@ -124,6 +127,7 @@ impl Authorizer {
             cedar_uses_grants,
             grant_rules,
             cedar: CedarAuthorizer::new(),
+            principals: PrincipalStores::default(),
         })
     }
 
@@ -205,8 +209,22 @@ impl Authorizer {
         } else {
             Vec::new()
         };
-        let list = entities::entities(&self.types, request, targets, &grants)?;
-        let store = Entities::from_entities(list, schema).map_err(|e| e.to_string())?;
+        let training = entities::training_in_force(request.principal, request.now);
+        let own = || entities::principal_entities(&self.types, request.principal, training, &grants);
+        let theirs = entities::target_entities(&self.types, targets)?;
+        let store = if check {
+            // Everything built afresh and checked against the schema.
+            let mut list = own()?;
+            list.extend(theirs);
+            Entities::from_entities(list, schema).map_err(|e| e.to_string())?
+        } else {
+            self.principals
+                .get_or_build(request.principal, training, &grants, || {
+                    Entities::from_entities(own()?, None).map_err(|e| e.to_string())
+                })?
+                .add_entities(theirs, None)
+                .map_err(|e| e.to_string())?
+        };
         let principal = self.types.user(&request.principal.id);
         let action = self.types.action(request.action.id());
         let mut tried = HashSet::new();

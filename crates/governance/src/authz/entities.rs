@@ -1,5 +1,6 @@
-//! Builds the Cedar entities and context of a request from the plain facts (one
-//! request, or several that differ only in the recording they are about).
+//! Builds the Cedar entities and context of a request from the plain facts: the
+//! principal's own (person, roles holding grants, grants) apart from the targets' (the
+//! recordings and their teams), so that the first can be kept between requests.
 //!
 //! Relationship facts are laid out as Cedar hierarchy (user in role, team in team, grantee in
 //! grant) and attributes; every comparison with the time happens in the Cedar rules.
@@ -7,8 +8,9 @@
 use std::collections::{HashMap, HashSet};
 
 use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+use chrono::{DateTime, Utc};
 
-use super::request::{AccessGrant, AccessRequest, GrantScope, Grantee, Principal, Target};
+use super::request::{AccessGrant, AccessRequest, GrantScope, Grantee, Principal, Target, TrainingAttestation};
 
 /// Entity type names, parsed once per Authorizer.
 #[derive(Debug, Clone)]
@@ -90,22 +92,29 @@ pub(crate) fn is_grantee(principal: &Principal, grant: &AccessGrant) -> bool {
         }
 }
 
-/// The entities of `request` made about each of `targets` (its own target is not
-/// used): the principal and the grants once, each target's own entities beside them.
-/// `grants` are the principal's candidate grants. Two targets placing one team under
-/// different parents cannot share a store: an error (decide them one by one).
-pub(crate) fn entities(
+/// The attestation in force at `now`: completed by then, reaching furthest (no expiry
+/// reaches furthest).
+pub(crate) fn training_in_force(principal: &Principal, now: DateTime<Utc>) -> Option<&TrainingAttestation> {
+    principal
+        .training
+        .iter()
+        .filter(|a| a.completed_at <= now)
+        .max_by_key(|a| (a.expires_at.is_none(), a.expires_at))
+}
+
+/// The principal's own entities: the person (roles, teams and personal grants as parents,
+/// `training` the attestation in force), the roles that grants are made to, and the
+/// grants. `grants` are the principal's candidate grants. They depend on nothing else in
+/// a request, so one set serves every request of the same person holding the same grants.
+pub(crate) fn principal_entities(
     types: &Types,
-    request: &AccessRequest<'_>,
-    targets: &[Target<'_>],
+    principal: &Principal,
+    training: Option<&TrainingAttestation>,
     grants: &[&AccessGrant],
 ) -> Result<Vec<Entity>, String> {
-    let principal = request.principal;
-    let now = request.now;
-    let mut out = Vec::with_capacity(6 + grants.len());
+    let mut out = Vec::with_capacity(2 + grants.len());
     let mut seen: HashSet<EntityUid> = HashSet::new();
 
-    // The principal: roles, teams and the grants made to them personally as parents.
     let mut parents: Vec<EntityUid> = principal.roles.iter().map(|r| types.role(r)).collect();
     parents.extend(principal.teams.iter().map(|t| types.team(t)));
     for grant in grants {
@@ -122,13 +131,7 @@ pub(crate) fn entities(
         ("tenant".to_owned(), entity_ref(types.tenant(&principal.tenant))),
         ("managed_teams".to_owned(), RestrictedExpression::new_set(managed)),
     ];
-    // The attestation in force: completed by now, reaching furthest (no expiry reaches furthest).
-    let in_force = principal
-        .training
-        .iter()
-        .filter(|a| a.completed_at <= now)
-        .max_by_key(|a| (a.expires_at.is_none(), a.expires_at));
-    if let Some(attestation) = in_force {
+    if let Some(attestation) = training {
         attrs.push(("trained_at".into(), long(attestation.completed_at.timestamp())));
         if let Some(expires) = attestation.expires_at {
             attrs.push(("training_expires_at".into(), long(expires.timestamp())));
@@ -150,6 +153,37 @@ pub(crate) fn entities(
         }
     }
 
+    for grant in grants {
+        let mut attrs = vec![
+            ("tenant".to_owned(), entity_ref(types.tenant(&grant.tenant))),
+            ("purpose".to_owned(), string(&grant.purpose)),
+            ("expires_at".to_owned(), long(grant.expires_at.timestamp())),
+            ("issued_by".to_owned(), entity_ref(types.user(&grant.issued_by))),
+            (
+                "issued_by_role".to_owned(),
+                entity_ref(types.role(&grant.issued_by_role)),
+            ),
+        ];
+        match &grant.scope {
+            GrantScope::Tenant => {}
+            GrantScope::Team(team) => attrs.push(("team".into(), entity_ref(types.team(team)))),
+            GrantScope::Agent(user) => attrs.push(("agent".into(), entity_ref(types.user(user)))),
+            GrantScope::Recording(id) => attrs.push(("recording".into(), entity_ref(types.recording(id)))),
+        }
+        let uid = types.grant(&grant.id);
+        if seen.insert(uid.clone()) {
+            out.push(make(uid, attrs, vec![])?);
+        }
+    }
+    Ok(out)
+}
+
+/// The entities of `targets`: each recording and the chain of teams above its team.
+/// Two targets placing one team under different parents cannot share a store: an error
+/// (decide them one by one).
+pub(crate) fn target_entities(types: &Types, targets: &[Target<'_>]) -> Result<Vec<Entity>, String> {
+    let mut out = Vec::with_capacity(targets.len());
+    let mut seen: HashSet<EntityUid> = HashSet::new();
     // Tenants, the agent and the issuer are compared by identity only: no entities for them
     // (kept small: this runs on every decision).
     let mut team_parents: HashMap<EntityUid, EntityUid> = HashMap::new();
@@ -184,29 +218,6 @@ pub(crate) fn entities(
             }
         }
         let uid = types.recording(&recording.id);
-        if seen.insert(uid.clone()) {
-            out.push(make(uid, attrs, vec![])?);
-        }
-    }
-
-    for grant in grants {
-        let mut attrs = vec![
-            ("tenant".to_owned(), entity_ref(types.tenant(&grant.tenant))),
-            ("purpose".to_owned(), string(&grant.purpose)),
-            ("expires_at".to_owned(), long(grant.expires_at.timestamp())),
-            ("issued_by".to_owned(), entity_ref(types.user(&grant.issued_by))),
-            (
-                "issued_by_role".to_owned(),
-                entity_ref(types.role(&grant.issued_by_role)),
-            ),
-        ];
-        match &grant.scope {
-            GrantScope::Tenant => {}
-            GrantScope::Team(team) => attrs.push(("team".into(), entity_ref(types.team(team)))),
-            GrantScope::Agent(user) => attrs.push(("agent".into(), entity_ref(types.user(user)))),
-            GrantScope::Recording(id) => attrs.push(("recording".into(), entity_ref(types.recording(id)))),
-        }
-        let uid = types.grant(&grant.id);
         if seen.insert(uid.clone()) {
             out.push(make(uid, attrs, vec![])?);
         }

@@ -8,6 +8,7 @@
 mod authorizer;
 mod entities;
 mod generate;
+mod principals;
 mod request;
 mod schema;
 

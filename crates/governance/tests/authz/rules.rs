@@ -123,6 +123,52 @@ fn posti_training_attestation_dates_are_compared_with_now() {
     assert_eq!(at(&agent).code(), ids::TRAINING_REQUIRED, "expiry is exclusive");
 }
 
+/// The Authorizer keeps a person's entities between requests; whatever changes about the
+/// person (a grant expiring under the same id, a grant withdrawn, a role taken away, a
+/// managed team handed over) is decided on the new facts, never on the kept ones.
+#[test]
+fn a_person_asking_again_is_decided_on_their_facts_of_now() {
+    let arlo = authorizer("arlo-europe");
+    let rec = recording("agent-1", "team-b", &[]);
+    let mut manager = person("lm", "line-manager", &[]);
+    let valid = [grant(GrantScope::Tenant, 5)];
+    let mut lapsed = valid.clone();
+    lapsed[0].expires_at = now() - TimeDelta::seconds(1);
+    let decide = |who: &Principal, grants: &[AccessGrant]| {
+        let request = ask(who, AccessAction::Listen, &rec, "quality", grants);
+        let decision = arlo.decide(&request);
+        assert_eq!(
+            decision,
+            arlo.decide_checked(&request),
+            "kept entities answer as fresh ones"
+        );
+        decision.is_allowed()
+    };
+    assert!(decide(&manager, &valid));
+    assert!(decide(&manager, &valid), "asked again");
+    assert!(!decide(&manager, &lapsed), "the same grant, now expired");
+    assert!(!decide(&manager, &[]), "the grant withdrawn");
+    manager.roles = vec!["agent".into()];
+    assert!(!decide(&manager, &valid), "no longer a line manager");
+    manager.roles = vec!["line-manager".into()];
+    assert!(decide(&manager, &valid), "the first facts again");
+
+    let posti = authorizer("posti");
+    let mut head = person("mgr", "team-manager", &["team-b"]);
+    let listen = |who: &Principal| {
+        let request = ask(who, AccessAction::Listen, &rec, "verify-agreement", &[]);
+        let decision = posti.decide(&request);
+        assert_eq!(decision, posti.decide_checked(&request));
+        decision.is_allowed()
+    };
+    assert!(listen(&head));
+    head.managed_teams = vec!["team-c".into()];
+    assert!(!listen(&head), "the team handed over");
+    head.managed_teams = vec!["team-b".into()];
+    head.training.clear();
+    assert!(!listen(&head), "no training attestation");
+}
+
 #[test]
 fn arlo_grant_scopes_reach_a_team_or_one_recording() {
     let arlo = authorizer("arlo-europe");
