@@ -22,6 +22,28 @@ pub fn ts(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// Runs `query`, a statement list that opens and commits its own transaction
+/// (`BEGIN IMMEDIATE; …; COMMIT;`), on one pooled connection: one round trip to the
+/// connection's thread instead of one per statement. Should any statement fail, the
+/// transaction is rolled back and the connection closed rather than handed to the next
+/// user in a state nobody checked. The rows its statements return (`RETURNING`); not a
+/// count of changes, which SQLite does not reset for `BEGIN` and `COMMIT`.
+async fn in_one_transaction<'q>(
+    pool: &SqlitePool,
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+) -> Result<Vec<SqliteRow>, VaultError> {
+    let mut conn = pool.acquire().await?;
+    match query.fetch_all(&mut *conn).await {
+        Ok(rows) => Ok(rows),
+        Err(err) => {
+            // "No transaction is active" when the failure came before BEGIN: harmless.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            conn.close_on_drop();
+            Err(err.into())
+        }
+    }
+}
+
 pub(crate) fn parse_ts(text: &str) -> Result<DateTime<Utc>, VaultError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
@@ -420,65 +442,71 @@ impl Catalog {
     /// Inserts a recording in state `writing` with its parties and streams.
     pub async fn insert_writing(&self, entry: &RecordingEntry) -> Result<(), VaultError> {
         let r = &entry.recording;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO recordings (id, tenant, policy_version, state, source, direction, started_at, ended_at, duration_ms,
+        // One statement list in one transaction: one round trip to the connection's thread.
+        let mut sql = String::from(
+            "BEGIN IMMEDIATE;
+             INSERT INTO recordings (id, tenant, policy_version, state, source, direction, started_at, ended_at, duration_ms,
                 service_number, customer_number, customer_number_hash, customer_name, agent, purposes, legal_basis, consent,
                 retain_until, notes, created_at, sealed_at)
-             VALUES (?, ?, ?, 'writing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-        )
-        .bind(r.id.to_string())
-        .bind(&r.tenant)
-        .bind(r.policy_version)
-        .bind(r.source.as_str())
-        .bind(&r.direction)
-        .bind(ts(r.started_at))
-        .bind(r.ended_at.map(ts))
-        .bind(r.duration_ms)
-        .bind(&r.service_number)
-        .bind(&r.customer_number)
-        .bind(&r.customer_number_hash)
-        .bind(&r.customer_name)
-        .bind(&r.agent)
-        .bind(to_json(&r.purposes))
-        .bind(&r.legal_basis)
-        .bind(r.consent.to_string())
-        .bind(ts(r.retain_until))
-        .bind(to_json(&r.notes))
-        .bind(ts(r.created_at))
-        .execute(&mut *tx)
-        .await?;
+             VALUES (?, ?, ?, 'writing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL);",
+        );
+        for _ in &entry.participants {
+            sql.push_str(
+                "INSERT INTO participants (recording_id, idx, role, name, number, number_hash) VALUES (?, ?, ?, ?, ?, ?);",
+            );
+        }
+        for _ in &entry.streams {
+            sql.push_str(
+                "INSERT INTO streams (recording_id, idx, label, participant, codec, sample_rate, object_path, chunks, audio_bytes, packets_lost, seal)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);",
+            );
+        }
+        sql.push_str("COMMIT;");
+        let id_text = r.id.to_string();
+        let mut q = sqlx::query(&sql)
+            .bind(&id_text)
+            .bind(&r.tenant)
+            .bind(r.policy_version)
+            .bind(r.source.as_str())
+            .bind(&r.direction)
+            .bind(ts(r.started_at))
+            .bind(r.ended_at.map(ts))
+            .bind(r.duration_ms)
+            .bind(&r.service_number)
+            .bind(&r.customer_number)
+            .bind(&r.customer_number_hash)
+            .bind(&r.customer_name)
+            .bind(&r.agent)
+            .bind(to_json(&r.purposes))
+            .bind(&r.legal_basis)
+            .bind(r.consent.to_string())
+            .bind(ts(r.retain_until))
+            .bind(to_json(&r.notes))
+            .bind(ts(r.created_at));
         for p in &entry.participants {
-            sqlx::query("INSERT INTO participants (recording_id, idx, role, name, number, number_hash) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(r.id.to_string())
+            q = q
+                .bind(&id_text)
                 .bind(p.idx)
                 .bind(&p.role)
                 .bind(&p.name)
                 .bind(&p.number)
-                .bind(&p.number_hash)
-                .execute(&mut *tx)
-                .await?;
+                .bind(&p.number_hash);
         }
         for s in &entry.streams {
-            sqlx::query(
-                "INSERT INTO streams (recording_id, idx, label, participant, codec, sample_rate, object_path, chunks, audio_bytes, packets_lost, seal)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(r.id.to_string())
-            .bind(s.idx)
-            .bind(&s.label)
-            .bind(s.participant)
-            .bind(&s.codec)
-            .bind(s.sample_rate)
-            .bind(&s.object_path)
-            .bind(s.chunks)
-            .bind(s.audio_bytes)
-            .bind(s.packets_lost)
-            .bind(s.seal.as_str())
-            .execute(&mut *tx)
-            .await?;
+            q = q
+                .bind(&id_text)
+                .bind(s.idx)
+                .bind(&s.label)
+                .bind(s.participant)
+                .bind(&s.codec)
+                .bind(s.sample_rate)
+                .bind(&s.object_path)
+                .bind(s.chunks)
+                .bind(s.audio_bytes)
+                .bind(s.packets_lost)
+                .bind(s.seal.as_str());
         }
-        tx.commit().await?;
+        in_one_transaction(&self.pool, q).await?;
         Ok(())
     }
 
@@ -493,31 +521,35 @@ impl Catalog {
             new_participants,
             sealed_at,
         } = seal;
-        // One statement list, one round trip to the connection's thread: the recording's
-        // update first (it alone checks the state), then its new parties and its streams.
-        let mut sql = String::from(
-            "UPDATE recordings SET state = ?, ended_at = COALESCE(?, ended_at), duration_ms = COALESCE(?, duration_ms),
-                notes = COALESCE(?, notes), sealed_at = ?
-             WHERE id = ? AND state = 'writing';",
-        );
+        // One statement list in one transaction, one round trip to the connection's
+        // thread. Every statement changes something only while the recording is being
+        // written, and the recording's own update comes last, made only when each of its
+        // streams is there: a recording that is not being written is left untouched.
+        const WRITING: &str = "EXISTS (SELECT 1 FROM recordings WHERE id = ? AND state = 'writing')";
+        let mut sql = String::from("BEGIN IMMEDIATE;");
         for _ in new_participants {
-            sql.push_str(
-                "INSERT INTO participants (recording_id, idx, role, name, number, number_hash) VALUES (?, ?, ?, ?, ?, ?);",
-            );
+            sql.push_str(&format!(
+                "INSERT INTO participants (recording_id, idx, role, name, number, number_hash)
+                 SELECT ?, ?, ?, ?, ?, ? WHERE {WRITING};"
+            ));
         }
         for _ in streams {
-            sql.push_str(
-                "UPDATE streams SET chunks = ?, audio_bytes = ?, packets_lost = ?, seal = ? WHERE recording_id = ? AND idx = ?;",
-            );
+            sql.push_str(&format!(
+                "UPDATE streams SET chunks = ?, audio_bytes = ?, packets_lost = ?, seal = ?
+                 WHERE recording_id = ? AND idx = ? AND {WRITING};"
+            ));
         }
+        let marks = vec!["?"; streams.len()].join(", ");
+        sql.push_str(&format!(
+            "UPDATE recordings SET state = ?, ended_at = COALESCE(?, ended_at), duration_ms = COALESCE(?, duration_ms),
+                notes = COALESCE(?, notes), sealed_at = ?
+             WHERE id = ? AND state = 'writing'
+               AND (SELECT count(*) FROM streams WHERE recording_id = ? AND idx IN ({marks})) = ?
+             RETURNING id;
+             COMMIT;"
+        ));
         let id_text = id.to_string();
-        let mut q = sqlx::query(&sql)
-            .bind(state.as_str())
-            .bind(ended_at.map(ts))
-            .bind(duration_ms)
-            .bind(notes.map(to_json))
-            .bind(ts(sealed_at))
-            .bind(&id_text);
+        let mut q = sqlx::query(&sql);
         for p in new_participants {
             q = q
                 .bind(&id_text)
@@ -525,7 +557,8 @@ impl Catalog {
                 .bind(&p.role)
                 .bind(&p.name)
                 .bind(&p.number)
-                .bind(&p.number_hash);
+                .bind(&p.number_hash)
+                .bind(&id_text);
         }
         for s in streams {
             q = q
@@ -534,17 +567,29 @@ impl Catalog {
                 .bind(s.packets_lost)
                 .bind(s.seal.as_str())
                 .bind(&id_text)
-                .bind(s.idx);
+                .bind(s.idx)
+                .bind(&id_text);
         }
-        let mut tx = self.pool.begin().await?;
-        let changed = q.execute(&mut *tx).await?.rows_affected();
-        // The parties' inserts and the streams' updates change one row each (a stream
-        // the recording lacks changes none): anything else means the recording's own
-        // update found no recording being written.
-        if changed != 1 + (new_participants.len() + streams.len()) as u64 {
+        q = q
+            .bind(state.as_str())
+            .bind(ended_at.map(ts))
+            .bind(duration_ms)
+            .bind(notes.map(to_json))
+            .bind(ts(sealed_at))
+            .bind(&id_text)
+            .bind(&id_text);
+        for s in streams {
+            q = q.bind(s.idx);
+        }
+        q = q.bind(streams.len() as i64);
+        let sealed = in_one_transaction(&self.pool, q).await?;
+        // The recording's update returns its id when it was made (and then so were the
+        // others); otherwise the recording was not being written (nothing changed) or
+        // lacks a stream (it stays unsealed, to be discarded or recovered like any
+        // recording whose writer stopped).
+        if sealed.len() != 1 {
             return Err(VaultError::Conflict(format!("recording {id} is not being written")));
         }
-        tx.commit().await?;
         Ok(())
     }
 

@@ -23,10 +23,6 @@ use crate::reader::StreamTrailer;
 use crate::records::{ParticipantRecord, RecordingEntry, RecordingState, StreamSeal};
 use crate::spool::SpoolWriter;
 
-/// Streams at least this large are hashed on a second thread while they are encrypted
-/// (smaller ones are hashed inline: a thread would cost more than it saves).
-const PARALLEL_DIGEST_BYTES: usize = 256 << 10;
-
 /// Plaintext per part of a pipelined object write to a remote store (S3 needs parts
 /// of at least 5 MiB): part k is written while part k+1 is encrypted. Streams up to
 /// this size take one write.
@@ -456,6 +452,7 @@ fn write_local_object(
         // rename with it, and the directory's fsync then finds little left to do.
         out.sync_all()?;
         std::fs::File::open(dir)?.sync_all()?;
+
         Ok(())
     })();
     if written.is_err() {
@@ -466,8 +463,9 @@ fn write_local_object(
 
 /// The header, the sealed chunks and the trailer, written to `out` (a staging file, or
 /// a remote object's buffer) in pieces of about [`LOCAL_PIECE_BYTES`] of plaintext,
-/// `written` told of each piece but the last; the plaintext's digest is computed on a
-/// second thread meanwhile when the stream is large enough to be worth one.
+/// `written` told of each piece but the last. The plaintext's digest is computed chunk
+/// by chunk as each is sealed (the chunk is still in the cache), or, for a stream of
+/// several pieces, on a second thread meanwhile.
 fn write_pieces<W: Write>(
     out: &mut W,
     header: &[u8],
@@ -479,7 +477,8 @@ fn write_pieces<W: Write>(
     let chunks = audio.len().div_ceil(chunk_bytes);
     let piece_bytes = (LOCAL_PIECE_BYTES / chunk_bytes).max(1) * chunk_bytes;
     let pieces = audio.len().div_ceil(piece_bytes).max(1);
-    let write_all = |digest: &mut dyn FnMut() -> blake3::Hasher, out: &mut W| {
+    // `inline`: the digest made here; otherwise `parallel` gives the second thread's.
+    let write_all = |mut inline: Option<blake3::Hasher>, parallel: &mut dyn FnMut() -> blake3::Hasher, out: &mut W| {
         PIECE_BUFFER.with_borrow_mut(|buf| -> std::io::Result<()> {
             let mut offset = 0u64;
             for k in 0..pieces {
@@ -491,9 +490,13 @@ fn write_pieces<W: Write>(
                 let first_chunk = (k * piece_bytes / chunk_bytes) as u64;
                 for (i, chunk) in piece.chunks(chunk_bytes).enumerate() {
                     sealer.seal(first_chunk + i as u64, false, chunk, buf);
+                    if let Some(digest) = inline.as_mut() {
+                        digest.update(chunk);
+                    }
                 }
                 if k + 1 == pieces {
-                    sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &digest()), buf);
+                    let digest = inline.take().unwrap_or_else(&mut *parallel);
+                    sealer.seal(chunks as u64, true, &trailer(chunks, audio.len(), &digest), buf);
                 }
                 out.write_all(buf)?;
                 if k + 1 < pieces {
@@ -509,15 +512,15 @@ fn write_pieces<W: Write>(
             Ok(())
         })
     };
-    let hash = || {
-        let mut digest = blake3::Hasher::new();
-        digest.update(audio);
-        digest
-    };
-    if audio.len() >= PARALLEL_DIGEST_BYTES {
+    if pieces > 1 {
         std::thread::scope(|scope| {
-            let mut hashing = Some(scope.spawn(hash));
+            let mut hashing = Some(scope.spawn(|| {
+                let mut digest = blake3::Hasher::new();
+                digest.update(audio);
+                digest
+            }));
             write_all(
+                None,
                 &mut || {
                     let handle = hashing.take().expect("the digest is asked for once");
                     handle.join().expect("hashing does not panic")
@@ -526,7 +529,9 @@ fn write_pieces<W: Write>(
             )
         })?;
     } else {
-        write_all(&mut { hash }, out)?;
+        // One piece: a thread would start, and compete with the catalog and key store
+        // for the other core, for less than it saves.
+        write_all(Some(blake3::Hasher::new()), &mut blake3::Hasher::new, out)?;
     }
     Ok(())
 }

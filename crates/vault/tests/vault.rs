@@ -202,6 +202,76 @@ async fn an_unsealed_capture_gets_a_recovery_seal_on_the_next_start_and_stays_re
     );
 }
 
+/// The catalog's insert and seal each run as one statement list in one transaction:
+/// a seal changes nothing unless the recording is being written and has every stream it
+/// names, and a failed insert leaves nothing behind and no transaction open.
+#[tokio::test]
+async fn a_seal_changes_nothing_unless_the_recording_is_being_written_with_its_streams() {
+    let d = dirs();
+    let vault = Vault::open(&d.data, &d.keys).await.unwrap();
+    with_tenant(&vault).await;
+    let catalog = vault.catalog();
+    let late = [ParticipantRecord {
+        idx: 0,
+        role: "customer".into(),
+        name: None,
+        number: None,
+        number_hash: None,
+    }];
+    fn seal<'a>(streams: &'a [StreamRecord], new_participants: &'a [ParticipantRecord]) -> SealUpdate<'a> {
+        SealUpdate {
+            state: RecordingState::Sealed,
+            ended_at: None,
+            duration_ms: Some(500),
+            streams,
+            notes: None,
+            new_participants,
+            sealed_at: now(),
+        }
+    }
+
+    // Sealed already: a second seal is refused and adds no party.
+    let sealed = one_sealed(&vault, 1).await;
+    let stored = catalog.entry(sealed).await.unwrap();
+    let again = catalog.mark_sealed(sealed, seal(&stored.streams, &late)).await;
+    assert!(matches!(again, Err(VaultError::Conflict(_))), "{again:?}");
+    let after = catalog.entry(sealed).await.unwrap();
+    assert!(after.participants.is_empty());
+    assert_eq!(after.recording.duration_ms, stored.recording.duration_ms);
+
+    // Being written, but the seal names a stream it lacks: it stays unsealed.
+    let writing = entry(RecordingSource::Capture, 1);
+    let id = writing.recording.id;
+    catalog.insert_writing(&writing).await.unwrap();
+    let mut unknown = writing.streams.clone();
+    unknown[0].idx = 7;
+    let refused = catalog.mark_sealed(id, seal(&unknown, &[])).await;
+    assert!(matches!(refused, Err(VaultError::Conflict(_))), "{refused:?}");
+    assert_eq!(
+        catalog.entry(id).await.unwrap().recording.state,
+        RecordingState::Writing
+    );
+    // With its own stream it seals, and the late party is stored with it.
+    catalog.mark_sealed(id, seal(&writing.streams, &late)).await.unwrap();
+    let now_sealed = catalog.entry(id).await.unwrap();
+    assert_eq!(now_sealed.recording.state, RecordingState::Sealed);
+    assert_eq!(now_sealed.participants.len(), 1);
+
+    // The same id again: the insert fails part-way (its streams would collide too) and
+    // leaves nothing; every pooled connection still works afterwards.
+    let failed = catalog.insert_writing(&writing).await;
+    assert!(failed.is_err());
+    assert_eq!(catalog.entry(id).await.unwrap().participants.len(), 1);
+    for _ in 0..10 {
+        let fresh = entry(RecordingSource::Capture, 2);
+        catalog.insert_writing(&fresh).await.unwrap();
+        catalog
+            .mark_sealed(fresh.recording.id, seal(&fresh.streams, &[]))
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn an_unfinished_import_is_discarded_not_recovered() {
     let d = dirs();
