@@ -98,10 +98,11 @@ impl PrincipalStores {
         let key = Key::new(principal, training, grants);
         let kept_copy = store.clone();
         self.with_kept(|kept| {
-            if kept.len() >= CAPACITY && !kept.contains_key(&slot) {
-                if let Some(dropped) = kept.keys().next().copied() {
-                    kept.remove(&dropped);
-                }
+            if kept.len() >= CAPACITY
+                && !kept.contains_key(&slot)
+                && let Some(dropped) = kept.keys().next().copied()
+            {
+                kept.remove(&dropped);
             }
             let entries = kept.entry(slot).or_default();
             if !entries
