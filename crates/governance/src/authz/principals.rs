@@ -18,7 +18,6 @@ use super::request::{AccessGrant, Principal, TrainingAttestation};
 const CAPACITY: usize = 1024;
 
 /// The facts a person's entities are built from.
-#[derive(Debug)]
 struct Key {
     id: String,
     tenant: String,
@@ -71,9 +70,17 @@ fn slot(principal: &Principal, training: Option<&TrainingAttestation>, grants: &
 }
 
 /// The kept stores of one Authorizer.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct PrincipalStores {
     kept: Mutex<HashMap<u64, Vec<(Key, Entities)>>>,
+}
+
+/// Only how many are kept: the stores themselves are not for logs.
+impl std::fmt::Debug for PrincipalStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self.with_kept(|kept| kept.values().map(Vec::len).sum::<usize>());
+        f.debug_struct("PrincipalStores").field("kept", &kept).finish()
+    }
 }
 
 impl PrincipalStores {
