@@ -452,7 +452,6 @@ fn write_local_object(
         // rename with it, and the directory's fsync then finds little left to do.
         out.sync_all()?;
         std::fs::File::open(dir)?.sync_all()?;
-
         Ok(())
     })();
     if written.is_err() {
