@@ -22,16 +22,26 @@ pub fn ts(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// The values of one `INSERT INTO participants (recording_id, idx, role, name, number,
+/// number_hash)`, in that order.
+fn bind_participant<'q>(q: SqliteQuery<'q>, recording: &'q str, p: &'q ParticipantRecord) -> SqliteQuery<'q> {
+    q.bind(recording)
+        .bind(p.idx)
+        .bind(&p.role)
+        .bind(&p.name)
+        .bind(&p.number)
+        .bind(&p.number_hash)
+}
+
 /// Runs `query`, a statement list that opens and commits its own transaction
 /// (`BEGIN IMMEDIATE; …; COMMIT;`), on one pooled connection: one round trip to the
 /// connection's thread instead of one per statement. Should any statement fail, the
 /// transaction is rolled back and the connection closed rather than handed to the next
 /// user in a state nobody checked. The rows its statements return (`RETURNING`); not a
 /// count of changes, which SQLite does not reset for `BEGIN` and `COMMIT`.
-async fn in_one_transaction<'q>(
-    pool: &SqlitePool,
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-) -> Result<Vec<SqliteRow>, VaultError> {
+async fn in_one_transaction<'q>(pool: &SqlitePool, query: SqliteQuery<'q>) -> Result<Vec<SqliteRow>, VaultError> {
     let mut conn = pool.acquire().await?;
     match query.fetch_all(&mut *conn).await {
         Ok(rows) => Ok(rows),
@@ -484,13 +494,7 @@ impl Catalog {
             .bind(to_json(&r.notes))
             .bind(ts(r.created_at));
         for p in &entry.participants {
-            q = q
-                .bind(&id_text)
-                .bind(p.idx)
-                .bind(&p.role)
-                .bind(&p.name)
-                .bind(&p.number)
-                .bind(&p.number_hash);
+            q = bind_participant(q, &id_text, p);
         }
         for s in &entry.streams {
             q = q
@@ -551,14 +555,7 @@ impl Catalog {
         let id_text = id.to_string();
         let mut q = sqlx::query(&sql);
         for p in new_participants {
-            q = q
-                .bind(&id_text)
-                .bind(p.idx)
-                .bind(&p.role)
-                .bind(&p.name)
-                .bind(&p.number)
-                .bind(&p.number_hash)
-                .bind(&id_text);
+            q = bind_participant(q, &id_text, p).bind(&id_text);
         }
         for s in streams {
             q = q
